@@ -1,0 +1,30 @@
+"""rnnscope's computing core: recurrent cells that record every value they compute.
+
+    import cells
+    rec = cells.from_torch(module)   # nn.RNN / nn.LSTM / nn.GRU or a *Cell
+    tr = rec.trace(x)                # x: (T, input_size) -> Trace (see cells/trace.py)
+
+This package never imports streamlit or plotly.
+"""
+
+from . import attention, tokens
+from .params import CellWeights
+from .recurrent import GATES, KINDS, Recurrent, from_torch, init_recurrent
+from .trace import LayerTrace, Trace
+
+__all__ = [
+    "GATES", "KINDS", "CellWeights", "LayerTrace", "Recurrent", "Trace",
+    "attention", "from_torch", "init_recurrent", "tokens",
+    "list_models", "load_model", "untrained_model",
+]
+
+_ZOO = ("list_models", "load_model", "untrained_model")
+
+
+def __getattr__(name: str):
+    # The model zoo pulls in checkpoints and data code; import it only when asked for.
+    if name in _ZOO:
+        from . import zoo
+
+        return getattr(zoo, name)
+    raise AttributeError(f"module 'cells' has no attribute {name!r}")

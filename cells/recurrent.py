@@ -1,0 +1,315 @@
+"""A stack of recurrent layers that records everything it computes.
+
+`Recurrent` holds the weights of an `nn.RNN`, `nn.LSTM` or `nn.GRU` (any number of
+layers, uni- or bidirectional) and turns one input sequence into a `Trace`.
+
+Two engines compute the same numbers:
+
+- "torch" (default): each layer runs as the torch module itself, so `output`, `h_n`
+  and `c_n` are torch's own. Once h is known for every t, every gate for every t is
+  one matrix product, `x W_ih^T + b_ih + h_{t−1} W_hh^T + b_hh`; only the LSTM's
+  elementwise c recurrence is a loop.
+- "numpy": the textbook loop over `step` functions in rnn.py, lstm.py and gru.py,
+  one step at a time; the reference the tests hold against torch.
+
+Inference only: dropout between layers is not applied (torch's eval mode).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import gru, lstm, rnn
+from .params import CellWeights, readonly
+from .trace import LayerTrace, Trace
+
+KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+GATES = {"rnn_tanh": rnn.GATES, "rnn_relu": rnn.GATES, "lstm": lstm.GATES, "gru": gru.GATES}
+CHUNKS = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+
+
+class Recurrent:
+    """Weights of L layers × D directions; `weights[l * D + d]` is a CellWeights."""
+
+    def __init__(self, kind: str, weights: list[CellWeights] | tuple[CellWeights, ...], num_layers: int, bidirectional: bool):
+        if kind not in KINDS:
+            raise ValueError(f"unknown cell kind {kind!r}; expected one of {KINDS}")
+        D = 2 if bidirectional else 1
+        if len(weights) != num_layers * D:
+            raise ValueError(f"expected {num_layers * D} weight sets for {num_layers} layer(s) × {D} direction(s), got {len(weights)}")
+        self.kind, self.num_layers, self.bidirectional, self.num_directions = kind, num_layers, bidirectional, D
+        self.weights = tuple(weights)
+        self.hidden_size = weights[0].hidden_size
+        self.input_size = weights[0].input_size
+        k = CHUNKS[kind]
+        for i, w in enumerate(self.weights):
+            want_in = self.input_size if i < D else D * self.hidden_size
+            if w.w_ih.shape != (k * self.hidden_size, want_in) or w.w_hh.shape != (k * self.hidden_size, self.hidden_size):
+                raise ValueError(
+                    f"layer {i // D} direction {i % D}: weight_ih {w.w_ih.shape} and weight_hh {w.w_hh.shape} "
+                    f"do not fit a {kind} with hidden size {self.hidden_size} and input size {want_in}"
+                )
+        self.dtype = self.weights[0].w_ih.dtype
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"weights must be float32 or float64, got {self.dtype}; convert the module with .float()")
+        # One single-layer torch module per layer, built once: the object is shared
+        # read-only between app sessions, so nothing is created lazily.
+        self._torch_layers = tuple(self._layer_module(l) for l in range(num_layers))
+        self._torch_weights = tuple(
+            {k: torch.from_numpy(np.array(getattr(w, k))) for k in ("w_ih", "w_hh", "b_ih", "b_hh")} for w in self.weights
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Recurrent({self.kind}, input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"num_layers={self.num_layers}, bidirectional={self.bidirectional}, dtype={self.dtype})"
+        )
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        return GATES[self.kind]
+
+    # -- torch bridges -------------------------------------------------------------
+
+    def _layer_module(self, l: int) -> nn.Module:
+        D = self.num_directions
+        m = _empty_module(self.kind, self.weights[l * D].input_size, self.hidden_size, 1, self.bidirectional, self.dtype)
+        _load(m, self.weights[l * D : (l + 1) * D], layers=[0])
+        return m.eval()
+
+    def to_torch(self) -> nn.Module:
+        """An equivalent `nn.RNN` / `nn.LSTM` / `nn.GRU` (batch_first=False, eval mode)."""
+        m = _empty_module(self.kind, self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype)
+        _load(m, self.weights, layers=range(self.num_layers))
+        return m.eval()
+
+    # -- tracing --------------------------------------------------------------------
+
+    def _check(self, x, h0, c0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        x = np.asarray(x)
+        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+            raise ValueError(f"x must hold real numbers, got dtype {x.dtype}")
+        if x.ndim == 1 and self.input_size == 1:
+            x = x[:, None]
+        if x.ndim != 2:
+            raise ValueError(f"x must be one sequence of shape (T, {self.input_size}); got shape {x.shape}")
+        if x.shape[0] == 0:
+            raise ValueError("x is an empty sequence (T = 0); a trace needs at least one time step")
+        if x.shape[1] != self.input_size:
+            raise ValueError(f"x has {x.shape[1]} features per step but this {self.kind} expects input_size={self.input_size}")
+        bad = ~np.isfinite(x).all(axis=1)
+        if bad.any():
+            raise ValueError(f"x holds NaN or infinite values at time step(s) {np.flatnonzero(bad)[:10].tolist()}")
+        x = readonly(np.array(x, dtype=self.dtype))  # our own copy: the caller's array stays theirs
+        if c0 is not None and self.kind != "lstm":
+            raise ValueError(f"c0 is only for LSTMs; this is a {self.kind}")
+        h0 = self._state("h0", h0)
+        c0 = self._state("c0", c0) if self.kind == "lstm" else None
+        return x, h0, c0
+
+    def _state(self, name: str, s) -> np.ndarray:
+        want = (self.num_layers * self.num_directions, self.hidden_size)
+        if s is None:
+            return readonly(np.zeros(want, self.dtype))
+        s = np.array(s, dtype=self.dtype)  # a copy, so marking it read-only leaves the caller's alone
+        if s.shape == (want[0], 1, want[1]):  # torch's (L·D, batch=1, H)
+            s = s[:, 0]
+        elif s.shape == (want[1],) and want[0] == 1:
+            s = s[None]
+        if s.shape != want:
+            raise ValueError(f"{name} must have shape (num_layers·num_directions, hidden_size) = {want}; got {s.shape}")
+        if not np.isfinite(s).all():
+            raise ValueError(f"{name} holds NaN or infinite values")
+        return readonly(s)
+
+    def trace(self, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None,
+              engine: Literal["torch", "numpy"] = "torch") -> Trace:
+        """Run one sequence x (T, input_size) and record every intermediate value.
+
+        h0, c0: (num_layers·num_directions, hidden_size), zeros when omitted.
+        """
+        x, h0, c0 = self._check(x, h0, c0)
+        if engine == "torch":
+            return self._trace_torch(x, h0, c0)
+        if engine == "numpy":
+            return self._trace_numpy(x, h0, c0)
+        raise ValueError(f"unknown engine {engine!r}; expected 'torch' or 'numpy'")
+
+    def _trace_torch(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Trace:
+        D, H = self.num_directions, self.hidden_size
+        layers: list[LayerTrace] = []
+        h_n, c_n = [], []
+        inp = x
+        with torch.inference_mode(), warnings.catch_warnings():
+            # torch.from_numpy warns on read-only arrays; nothing here writes to them
+            warnings.simplefilter("ignore", UserWarning)
+            for l, module in enumerate(self._torch_layers):
+                xs = torch.from_numpy(inp)  # (T, I_l), shares memory
+                hx = torch.from_numpy(h0[l * D : (l + 1) * D])  # (D, H)
+                if self.kind == "lstm":
+                    out, (hn, cn) = module(xs, (hx, torch.from_numpy(c0[l * D : (l + 1) * D])))
+                    c_n.append(cn.numpy())
+                else:
+                    out, hn = module(xs, hx)
+                h_n.append(hn.numpy())
+                out_np = out.numpy()  # (T, D·H)
+                for d in range(D):
+                    w = self._torch_weights[l * D + d]
+                    h = out[:, d * H : (d + 1) * H]  # (T, H)
+                    h_prev = torch.cat([hx[d : d + 1], h[:-1]]) if d == 0 else torch.cat([h[1:], hx[d : d + 1]])  # (T, H)
+                    gates = self._gates(xs, h_prev, w)
+                    c = None
+                    if self.kind == "lstm":
+                        c = lstm.cell_over_time(gates, c0[l * D + d], reverse=d == 1)
+                    layers.append(LayerTrace(l, d, inp, out_np[:, d * H : (d + 1) * H], c, gates,
+                                             h0[l * D + d], None if c0 is None else c0[l * D + d]))
+                inp = readonly(out_np)
+        return self._finish(x, inp, layers, h_n, c_n)
+
+    def _gates(self, xs: torch.Tensor, h_prev: torch.Tensor, w: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+        if self.kind == "lstm":
+            g = lstm.gates_over_time(xs, h_prev, w)
+        elif self.kind == "gru":
+            g = gru.gates_over_time(xs, h_prev, w)
+        else:
+            return {}
+        return {k: v.numpy() for k, v in g.items()}
+
+    def _trace_numpy(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Trace:
+        D, T = self.num_directions, x.shape[0]
+        layers: list[LayerTrace] = []
+        inp = x
+        for l in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                w = self.weights[l * D + d]
+                h, c = h0[l * D + d], (None if c0 is None else c0[l * D + d])
+                hs, cs, records = [None] * T, [None] * T, [None] * T
+                for t in reversed(range(T)) if d == 1 else range(T):
+                    if self.kind == "lstm":
+                        h, c, records[t] = lstm.step(inp[t], h, c, w)
+                    elif self.kind == "gru":
+                        h, records[t] = gru.step(inp[t], h, w)
+                    else:
+                        h, records[t] = rnn.step(inp[t], h, w, self.kind[4:]), {}
+                    hs[t], cs[t] = h, c
+                gates = {k: np.stack([r[k] for r in records]) for k in self.gate_names}  # (T, H) each
+                lt = LayerTrace(l, d, inp, np.stack(hs), None if c is None else np.stack(cs), gates,
+                                h0[l * D + d], None if c0 is None else c0[l * D + d])
+                layers.append(lt)
+                outs.append(lt.h)
+            inp = readonly(np.concatenate(outs, axis=1))  # (T, D·H)
+        h_n = [lt.h[0] if lt.reverse else lt.h[-1] for lt in layers]
+        c_n = [lt.c[0] if lt.reverse else lt.c[-1] for lt in layers] if self.kind == "lstm" else []
+        return self._finish(x, inp, layers, [np.stack(h_n)], [np.stack(c_n)] if c_n else [])
+
+    def _finish(self, x, output, layers, h_n, c_n) -> Trace:
+        finite = bool(np.isfinite(output).all()) and all(
+            np.isfinite(lt.h).all() and (lt.c is None or np.isfinite(lt.c).all()) for lt in layers
+        )
+        return Trace(
+            kind=self.kind, x=x, output=output,
+            h_n=np.concatenate(h_n), c_n=np.concatenate(c_n) if c_n else None,
+            layers=tuple(layers), num_layers=self.num_layers, num_directions=self.num_directions, finite=finite,
+        )
+
+    def step_terms(self, tr: Trace, l: int, d: int, t: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The two halves of each pre-activation at step t, for equations with numbers.
+
+        name -> (W_i· x_t + b_i·, W_h· h_{t−1} + b_h·), each (H,). LSTM i, f, g, o;
+        GRU r, z, n (for n the gate is tanh(x_part + r ⊙ h_part)); RNN "h".
+        """
+        lt = tr.layer(l, d)
+        if not 0 <= t < tr.T:
+            raise IndexError(f"step {t} out of range for a sequence of {tr.T}")
+        w = self.weights[lt.layer * self.num_directions + d]
+        ax = w.w_ih @ lt.x[t] + w.b_ih  # (k·H,)
+        ah = w.w_hh @ lt.h_prev(t) + w.b_hh  # (k·H,)
+        names = self.gate_names or ("h",)
+        H = self.hidden_size
+        return {n: (ax[k * H : (k + 1) * H], ah[k * H : (k + 1) * H]) for k, n in enumerate(names)}
+
+
+# -- construction -------------------------------------------------------------------
+
+_MODULES = {"lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def _empty_module(kind, input_size, hidden_size, num_layers, bidirectional, dtype) -> nn.Module:
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    if kind.startswith("rnn"):
+        return nn.RNN(input_size, hidden_size, num_layers, nonlinearity=kind[4:], bidirectional=bidirectional, dtype=tdtype)
+    return _MODULES[kind](input_size, hidden_size, num_layers, bidirectional=bidirectional, dtype=tdtype)
+
+
+def _load(module: nn.Module, weights, layers) -> None:
+    D = 2 if module.bidirectional else 1
+    with torch.no_grad():
+        for i, l in enumerate(layers):
+            for d in range(D):
+                w = weights[i * D + d]
+                sfx = f"_l{l}" + ("_reverse" if d else "")
+                for ours, theirs in (("w_ih", "weight_ih"), ("w_hh", "weight_hh"), ("b_ih", "bias_ih"), ("b_hh", "bias_hh")):
+                    getattr(module, theirs + sfx).copy_(torch.from_numpy(np.array(getattr(w, ours))))
+
+
+def from_torch(module: nn.Module) -> Recurrent:
+    """Read the weights of an nn.RNN / nn.LSTM / nn.GRU or nn.RNNCell / nn.LSTMCell / nn.GRUCell.
+
+    batch_first does not matter: a trace takes one sequence (T, input_size).
+    """
+    if isinstance(module, (nn.RNNCell, nn.LSTMCell, nn.GRUCell)):
+        kind = "lstm" if isinstance(module, nn.LSTMCell) else "gru" if isinstance(module, nn.GRUCell) else f"rnn_{module.nonlinearity}"
+        return Recurrent(kind, [_weights(module, "", module.bias)], 1, False)
+    if not isinstance(module, (nn.RNN, nn.LSTM, nn.GRU)):
+        raise TypeError(
+            f"cannot trace a {type(module).__name__}: expected nn.RNN, nn.LSTM, nn.GRU or their *Cell forms"
+        )
+    if getattr(module, "proj_size", 0) > 0:
+        raise ValueError("nn.LSTM with proj_size > 0 (projected hidden state) is not supported")
+    kind = "lstm" if isinstance(module, nn.LSTM) else "gru" if isinstance(module, nn.GRU) else f"rnn_{module.nonlinearity}"
+    D = 2 if module.bidirectional else 1
+    ws = [_weights(module, f"_l{l}" + ("_reverse" if d else ""), module.bias) for l in range(module.num_layers) for d in range(D)]
+    return Recurrent(kind, ws, module.num_layers, module.bidirectional)
+
+
+def _weights(module: nn.Module, sfx: str, bias: bool) -> CellWeights:
+    def get(name: str) -> np.ndarray:
+        return getattr(module, name + sfx).detach().cpu().numpy().copy()
+
+    w_ih, w_hh = get("weight_ih"), get("weight_hh")
+    zeros = np.zeros(w_ih.shape[0], w_ih.dtype)
+    return CellWeights(w_ih, w_hh, get("bias_ih") if bias else zeros, get("bias_hh") if bias else zeros.copy())
+
+
+def init_recurrent(
+    kind: str, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False, *,
+    seed: int = 0, init_scale: float = 1.0, forget_bias: float = 0.0, dtype=np.float32,
+) -> Recurrent:
+    """Seeded random weights, distributed like PyTorch's: every parameter ~ U(−k, k), k = 1/√H.
+
+    init_scale multiplies k: below 1 states vanish, above 1 they saturate or explode.
+    forget_bias is added to b_if (LSTM only), as TensorFlow's BasicLSTMCell(forget_bias=1.0) does.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown cell kind {kind!r}; expected one of {KINDS}")
+    if input_size < 1 or hidden_size < 1 or num_layers < 1:
+        raise ValueError("input_size, hidden_size and num_layers must be at least 1")
+    if forget_bias and kind != "lstm":
+        raise ValueError("forget_bias applies to LSTMs only")
+    rng = np.random.default_rng(seed)
+    k, kh, D = init_scale / np.sqrt(hidden_size), CHUNKS[kind] * hidden_size, 2 if bidirectional else 1
+    ws = []
+    for l in range(num_layers):
+        for _ in range(D):
+            i = input_size if l == 0 else D * hidden_size
+            w_ih, w_hh, b_ih, b_hh = (rng.uniform(-k, k, s).astype(dtype) for s in ((kh, i), (kh, hidden_size), kh, kh))
+            if kind == "lstm":
+                b_ih[hidden_size : 2 * hidden_size] += forget_bias
+            ws.append(CellWeights(w_ih, w_hh, b_ih, b_hh))
+    return Recurrent(kind, ws, num_layers, bidirectional)

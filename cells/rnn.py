@@ -1,0 +1,23 @@
+"""Elman recurrent network, exactly as `torch.nn.RNN` computes it.
+
+    h_t = φ(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh),   φ = tanh (default) or relu
+
+There are no gates: everything the cell computes is h itself. With tanh the state
+stays in [−1, 1]; with relu it is unbounded and can overflow when the recurrent
+weights are large (`Trace.finite` reports that). Textbooks often write a single bias
+b_h; PyTorch keeps two, b_ih and b_hh, which only appear summed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import CellWeights
+
+GATES: tuple[str, ...] = ()
+
+
+def step(x: np.ndarray, h: np.ndarray, w: CellWeights, nonlinearity: str = "tanh") -> np.ndarray:
+    """One time step. x (I,), h (H,) -> h_t (H,)."""
+    a = w.w_ih @ x + w.b_ih + w.w_hh @ h + w.b_hh  # (H,)
+    return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)

@@ -1,0 +1,92 @@
+"""Tokens that remember where they came from.
+
+Every token keeps its character span [start, end) in the original text, so a view
+can highlight exactly what the model read.
+
+- `words(text)`: English word level. Lower-cased, punctuation split off, and PTB-style
+  clitics split as in the SST-2 data (don't -> do n't, it's -> it 's). Han, kana and
+  other unspaced scripts give one token per character, so mixed Chinese and English
+  text still splits sensibly.
+- `chars(text)`: one token per user-perceived character (Unicode extended grapheme
+  cluster): 分, é written as e + U+0301, 👨‍👩‍👧 (a ZWJ sequence) and 🇨🇳 are one token each.
+
+`Vocab.encode` maps tokens to ids and reports which were unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import regex
+
+# A word: letters/digits with inner apostrophes or hyphens (well-made, o'clock, don't).
+# Unspaced scripts: one character each. Anything else that is not space: one grapheme.
+_WORD = regex.compile(
+    r"(?P<cjk>[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}])"
+    r"|(?P<word>[\p{L}\p{M}\p{N}_]+(?:['’\-][\p{L}\p{M}\p{N}_]+)*)"
+    r"|(?P<other>\X)"
+)
+_CLITIC = regex.compile(r"(?i)(n['’]t|['’](?:s|re|ve|ll|d|m))$")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # as the model sees it (lower-cased for words)
+    start: int  # span in the original text: text[start:end]
+    end: int
+
+
+def words(text: str) -> list[Token]:
+    out: list[Token] = []
+    for m in _WORD.finditer(text):
+        s, e = m.span()
+        if m.lastgroup == "other":
+            if m.group().isspace() or not m.group().isprintable():
+                continue  # whitespace and control characters separate tokens
+            out.append(Token(m.group(), s, e))
+            continue
+        w = m.group()
+        c = _CLITIC.search(w)
+        if c and c.start() > 0:
+            out.append(Token(w[: c.start()].lower(), s, s + c.start()))
+            out.append(Token(c.group().lower().replace("’", "'"), s + c.start(), e))
+        else:
+            out.append(Token(w.lower().replace("’", "'"), s, e))
+    return out
+
+
+def chars(text: str) -> list[Token]:
+    return [Token(m.group(), *m.span()) for m in regex.finditer(r"\X", text)]
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """itos: id -> token; unk names the id unknown tokens map to (it must be in itos)."""
+
+    itos: tuple[str, ...]
+    unk: str | None = "<unk>"
+    stoi: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "itos", tuple(self.itos))
+        object.__setattr__(self, "stoi", {s: i for i, s in enumerate(self.itos)})
+        if len(self.stoi) != len(self.itos):
+            raise ValueError("vocabulary has duplicate entries")
+        if self.unk is not None and self.unk not in self.stoi:
+            raise ValueError(f"unknown-token symbol {self.unk!r} is not in the vocabulary")
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(self, tokens: list[Token] | list[str]) -> tuple[np.ndarray, list[int]]:
+        """ids (T,) int64 and the positions whose token is not in the vocabulary.
+
+        Unknown tokens map to `unk`; without one, they raise ValueError.
+        """
+        texts = [t.text if isinstance(t, Token) else t for t in tokens]
+        unknown = [i for i, s in enumerate(texts) if s not in self.stoi]
+        if unknown and self.unk is None:
+            raise ValueError(f"tokens not in the vocabulary: {[texts[i] for i in unknown[:10]]}")
+        u = self.stoi.get(self.unk, -1)
+        return np.array([self.stoi.get(s, u) for s in texts], dtype=np.int64), unknown
