@@ -1,0 +1,138 @@
+"""Pure chart functions: a trace or an analysis in, a plotly Figure out. No Streamlit here.
+
+    fig = state_heatmaps(analysis.trace, analysis.tokens, step=3)   # in a notebook: fig.show()
+
+Heatmaps put time on x (one column per token) and units on y, one row per recorded
+quantity (h, then the LSTM's c, then each gate in cells.GATES order), coloured with the
+shared scales of `viz_app.scales`. `shapes[0]` of a heatmap figure is the step marker;
+the browser stepper moves only that shape.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+import cells
+
+from .scales import NAMES, scale_for
+
+MAX_COLS = 400  # heatmap columns drawn at most; longer inputs show every k-th step
+ROW_PX = 120  # height of one heatmap row
+TOKEN_TICKS = 40  # label the time axis with tokens up to this many steps
+
+
+def plotly_text(s: str) -> str:
+    """Text for plotly labels: plotly reads <b>, <br>, <a> and entities, so escape them;
+    make whitespace and control characters visible."""
+    return visible(s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def visible(s: str) -> str:
+    """Whitespace and control characters as visible symbols (␣ ⏎ ⇥ U+0007)."""
+    return "".join(_visible(ch) for ch in s) or "␣"
+
+
+def _visible(ch: str) -> str:
+    if ch == " ":
+        return "␣"
+    if ch == "\n":
+        return "⏎"
+    if ch == "\t":
+        return "⇥"
+    return f"U+{ord(ch):04X}" if not ch.isprintable() else ch
+
+
+def stride_for(T: int, max_cols: int = MAX_COLS) -> int:
+    """Keep every k-th step so that at most max_cols columns are drawn."""
+    return max(1, math.ceil(T / max_cols))
+
+
+def quantities(lt: cells.LayerTrace) -> list[tuple[str, np.ndarray]]:
+    """(name, (T, H)) in drawing order: h, c (LSTM), then the gates."""
+    rows = [("h", lt.h)]
+    if lt.c is not None:
+        rows.append(("c", lt.c))
+    return rows + list(lt.gates.items())
+
+
+def state_heatmaps(trace: cells.Trace, tokens: list[str] | None = None, layer: int = -1, direction: int = 0,
+                   step: int = 0, max_cols: int = MAX_COLS) -> go.Figure:
+    """One heatmap row (time × units) per quantity of one layer and direction, step marked."""
+    lt = trace.layer(layer, direction)
+    rows = quantities(lt)
+    T, k = trace.T, stride_for(trace.T, max_cols)
+    x = np.arange(0, T, k)  # (T',) the steps drawn
+    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.35 / len(rows) / 2,
+                        subplot_titles=[NAMES[n] for n, _ in rows])
+    for r, (name, a) in enumerate(rows, start=1):
+        sc = scale_for(name, a)
+        dom = fig.layout[f"yaxis{r if r > 1 else ''}"].domain
+        fig.add_trace(go.Heatmap(
+            x=x, z=np.asarray(a[::k]).T,  # (H, T')
+            zmin=sc.zmin, zmax=sc.zmax, colorscale=sc.colorscale,
+            colorbar=dict(thickness=8, len=(dom[1] - dom[0]) * 0.9, y=(dom[0] + dom[1]) / 2, x=1.01,
+                          title=dict(text=sc.label, side="right", font=dict(size=9)), tickfont=dict(size=8)),
+            hovertemplate=f"{name}: t=%{{x}}, unit %{{y}}: %{{z:.3f}}<extra></extra>",
+        ), row=r, col=1)
+        fig.update_yaxes(title_text="unit", title_font=dict(size=9), tickfont=dict(size=8), row=r, col=1)
+    if tokens is not None and T <= TOKEN_TICKS:
+        fig.update_xaxes(tickvals=list(range(T)), ticktext=[plotly_text(t) for t in tokens], tickangle=-60,
+                         tickfont=dict(size=9), row=len(rows), col=1)
+    fig.add_shape(type="rect", xref="x", yref="paper", x0=step - k / 2, x1=step + k / 2, y0=0, y1=1,
+                  line=dict(color="black", width=1.5), fillcolor="rgba(0,0,0,0)")
+    fig.update_annotations(font=dict(size=11), x=0, xanchor="left")
+    fig.update_layout(height=ROW_PX * len(rows) + 90, margin=dict(l=40, r=70, t=24, b=60),
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """What a model outputs at each step: title, labels (S, k) and values (S, k).
+
+    S = T when the output changes with the step, S = 1 when only the final output exists.
+    """
+
+    title: str
+    labels: list[list[str]]
+    values: np.ndarray  # (S, k)
+
+
+def step_outputs(model, analysis, k: int = 5) -> StepOutput | None:
+    """Class probabilities (per step when the analysis has `step_probs`) or the top-k next tokens."""
+    if getattr(model, "is_classifier", False):
+        per_step = getattr(analysis, "step_probs", None)
+        labels = [str(l) for l in model.labels]
+        if per_step is not None:
+            return StepOutput("class probabilities after reading up to t", [labels], np.asarray(per_step))
+        if analysis.probs is not None:
+            return StepOutput("class probabilities after the whole text", [labels], np.asarray(analysis.probs)[None])
+        return None
+    p = getattr(analysis, "next_token_probs", None)
+    if p is None:
+        return None
+    p = np.asarray(p)  # (T, V)
+    k = min(k, p.shape[1])
+    top = np.argsort(-p, axis=1)[:, :k]  # (T, k)
+    vocab = list(model.vocab)
+    return StepOutput(f"top {k} next {'characters' if model.level == 'char' else 'tokens'}",
+                      [[vocab[j] for j in row] for row in top], np.take_along_axis(p, top, axis=1))
+
+
+def output_bars(out: StepOutput, step: int = 0) -> go.Figure:
+    """Horizontal bars of the output at one step, on a fixed [0, 1] axis."""
+    s = step if len(out.values) > 1 else 0
+    labels = [plotly_text(l) for l in out.labels[s if len(out.labels) > 1 else 0]]
+    fig = go.Figure(go.Bar(x=np.asarray(out.values[s], dtype=float), y=labels, orientation="h",
+                           marker_color="#ff4b4b", texttemplate="%{x:.2f}", textposition="auto",
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(height=36 + 22 * len(labels), margin=dict(l=60, r=10, t=4, b=20),
+                      xaxis=dict(range=[0, 1], fixedrange=True, tickfont=dict(size=8)),
+                      yaxis=dict(autorange="reversed", fixedrange=True, type="category"),
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    return fig

@@ -1,0 +1,38 @@
+"""What every view receives, and the messages every view says the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from .. import loaders
+from ..inputs import Checked, check_text
+from ..tasks import UntrainedConfig
+
+
+@dataclass(frozen=True)
+class Selection:
+    task: str
+    cfg: UntrainedConfig
+    text: str  # as typed (unchecked)
+
+
+def checked_text(sel: Selection) -> Checked | None:
+    """Check the text for the task's models and show the messages; None when nothing to show."""
+    models = loaders.load_models(sel.task, sel.cfg)
+    for note in dict.fromkeys(n for _, n in models if n):
+        st.caption(note)
+    c = check_text(sel.text, getattr(models[0][0], "level", "word"))
+    for m in c.messages:
+        (st.info if c.empty else st.warning)(m)
+    return None if c.empty else c
+
+
+def unknown_message(task: str, cfg: UntrainedConfig, kind: str, text: str) -> None:
+    a = loaders.analyze(task, kind, cfg, text)
+    if a.unknown and len(a.unknown) == len(a.tokens):
+        st.warning("None of these tokens are in the model's vocabulary: it reads ⟨unk⟩ at every step.")
+    elif a.unknown:
+        st.caption(f"{len(a.unknown)} of {len(a.tokens)} tokens are not in the vocabulary (dotted underline); "
+                   "the model reads ⟨unk⟩ there.")

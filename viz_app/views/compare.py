@@ -1,0 +1,32 @@
+"""Compare: RNN | LSTM | GRU reading the same text, one shared step, stepped in the browser."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import loaders, state
+from ..stepper import stepper
+from ..tasks import KINDS
+from .common import Selection, checked_text, unknown_message
+
+
+def render(sel: Selection) -> None:
+    checked = checked_text(sel)
+    if checked is None:
+        return
+    try:
+        unknown_message(sel.task, sel.cfg, KINDS[1], checked.text)
+        payload, key, T = loaders.compare_payload(sel.task, sel.cfg, checked.text)
+    except ValueError as e:  # a model refused the text, with its own clear message
+        st.error(str(e))
+        return
+    _steps(payload, key, T)
+
+
+@st.fragment
+def _steps(payload: str, key: str, T: int) -> None:
+    # Only this fragment reruns when the browser reports a new step (debounced).
+    t = min(st.session_state.get("t", 0), T - 1)
+    reported = stepper(payload, key, t)
+    if reported != st.session_state.get("t"):
+        state.set_step(min(reported, T - 1))
