@@ -18,8 +18,6 @@ readers trip:
 from __future__ import annotations
 
 import numpy as np
-import torch
-
 from .lstm import sigmoid
 from .params import CellWeights
 
@@ -38,17 +36,42 @@ def step(x: np.ndarray, h: np.ndarray, w: CellWeights) -> tuple[np.ndarray, dict
     return h, {"r": r, "z": z, "n": n}
 
 
-def gates_over_time(
-    x: torch.Tensor, h_prev: torch.Tensor, w: dict[str, torch.Tensor]
-) -> dict[str, torch.Tensor]:
-    """All gates for all t at once, given the states h_{t−1} the layer read.
+def run(
+    x: np.ndarray, h0: np.ndarray, w: CellWeights, reverse: bool = False
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """All T steps of one direction: x (T, I) -> h (T, H), gates {r, z, n: (T, H)}.
 
-    x (T, I), h_prev (T, H) -> {r, z, n: (T, H)}, views into one (T, 3H) buffer.
+    The same maths as `step`, arranged for speed; row t is always input position t.
+    One matrix product projects every x_t; σ(a) = ½ + ½·tanh(a/2) with the r and z
+    rows pre-halved (exact in binary floating point); h_t = n + z ⊙ (h_{t−1} − n)
+    is the update rewritten with one product fewer.
     """
-    ax = torch.addmm(w["b_ih"], x, w["w_ih"].T)  # (T, 3H)
-    ah = torch.addmm(w["b_hh"], h_prev, w["w_hh"].T)  # (T, 3H)
-    H = h_prev.shape[1]
-    ax[:, : 2 * H].add_(ah[:, : 2 * H]).sigmoid_()  # r, z
-    r = ax[:, :H]
-    ax[:, 2 * H :].addcmul_(r, ah[:, 2 * H :]).tanh_()  # n
-    return {name: ax[:, k * H : (k + 1) * H] for k, name in enumerate(GATES)}
+    T, H = x.shape[0], h0.shape[0]
+    scale = np.r_[np.full(2 * H, 0.5), np.ones(H)].astype(x.dtype)  # (3H,)
+    w_h = np.ascontiguousarray(w.w_hh * scale[:, None])  # (3H, H)
+    b_hn = w.b_hh[2 * H :]  # (H,): stays inside r ⊙ (W_hn h + b_hn)
+    g = x @ (w.w_ih * scale[:, None]).T  # (T, 3H): pre-activations, then gates in place
+    g += w.b_ih * scale
+    g[:, : 2 * H] += w.b_hh[: 2 * H] * 0.5
+    g3 = g.reshape(T, 3, H)
+    h = np.empty((T, H), x.dtype)
+    hw, rh = np.empty(3 * H, x.dtype), np.empty(H, x.dtype)
+    h_prev = h0
+    for t in reversed(range(T)) if reverse else range(T):
+        np.dot(w_h, h_prev, out=hw)
+        rz = g[t, : 2 * H]
+        rz += hw[: 2 * H]
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        r, z, n = g3[t]
+        np.add(hw[2 * H :], b_hn, out=rh)
+        rh *= r
+        n += rh
+        np.tanh(n, out=n)  # n_t = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+        ht = h[t]
+        np.subtract(h_prev, n, out=ht)
+        ht *= z
+        ht += n  # h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+        h_prev = ht
+    return h, {"r": g[:, :H], "z": g[:, H : 2 * H], "n": g[:, 2 * H :]}

@@ -3,21 +3,19 @@
 `Recurrent` holds the weights of an `nn.RNN`, `nn.LSTM` or `nn.GRU` (any number of
 layers, uni- or bidirectional) and turns one input sequence into a `Trace`.
 
-Two engines compute the same numbers:
+Two numpy engines compute the same numbers, and the tests hold both against torch:
 
-- "torch" (default): each layer runs as the torch module itself, so `output`, `h_n`
-  and `c_n` are torch's own. Once h is known for every t, every gate for every t is
-  one matrix product, `x W_ih^T + b_ih + h_{t−1} W_hh^T + b_hh`; only the LSTM's
-  elementwise c recurrence is a loop.
-- "numpy": the textbook loop over `step` functions in rnn.py, lstm.py and gru.py,
-  one step at a time; the reference the tests hold against torch.
+- "fast" (default): `run` in rnn.py, lstm.py and gru.py. One matrix product projects
+  every input at once; each step is one matrix-vector product plus a few in-place
+  ufuncs writing straight into the arrays that become the trace, so recording
+  everything costs little more than torch's own forward (tests/benchmarks).
+- "reference": the textbook loop over `step`, one readable step at a time.
 
 Inference only: dropout between layers is not applied (torch's eval mode).
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal
 
 import numpy as np
@@ -57,12 +55,6 @@ class Recurrent:
         self.dtype = self.weights[0].w_ih.dtype
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"weights must be float32 or float64, got {self.dtype}; convert the module with .float()")
-        # One single-layer torch module per layer, built once: the object is shared
-        # read-only between app sessions, so nothing is created lazily.
-        self._torch_layers = tuple(self._layer_module(l) for l in range(num_layers))
-        self._torch_weights = tuple(
-            {k: torch.from_numpy(np.array(getattr(w, k))) for k in ("w_ih", "w_hh", "b_ih", "b_hh")} for w in self.weights
-        )
 
     def __repr__(self) -> str:
         return (
@@ -75,12 +67,6 @@ class Recurrent:
         return GATES[self.kind]
 
     # -- torch bridges -------------------------------------------------------------
-
-    def _layer_module(self, l: int) -> nn.Module:
-        D = self.num_directions
-        m = _empty_module(self.kind, self.weights[l * D].input_size, self.hidden_size, 1, self.bidirectional, self.dtype)
-        _load(m, self.weights[l * D : (l + 1) * D], layers=[0])
-        return m.eval()
 
     def to_torch(self) -> nn.Module:
         """An equivalent `nn.RNN` / `nn.LSTM` / `nn.GRU` (batch_first=False, eval mode)."""
@@ -128,59 +114,38 @@ class Recurrent:
         return readonly(s)
 
     def trace(self, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None,
-              engine: Literal["torch", "numpy"] = "torch") -> Trace:
+              engine: Literal["fast", "reference"] = "fast") -> Trace:
         """Run one sequence x (T, input_size) and record every intermediate value.
 
         h0, c0: (num_layers·num_directions, hidden_size), zeros when omitted.
         """
         x, h0, c0 = self._check(x, h0, c0)
-        if engine == "torch":
-            return self._trace_torch(x, h0, c0)
-        if engine == "numpy":
-            return self._trace_numpy(x, h0, c0)
-        raise ValueError(f"unknown engine {engine!r}; expected 'torch' or 'numpy'")
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as Trace.finite
+            if engine == "fast":
+                return self._trace_fast(x, h0, c0)
+            if engine == "reference":
+                return self._trace_reference(x, h0, c0)
+        raise ValueError(f"unknown engine {engine!r}; expected 'fast' or 'reference'")
 
-    def _trace_torch(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Trace:
-        D, H = self.num_directions, self.hidden_size
+    def _trace_fast(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Trace:
+        D = self.num_directions
         layers: list[LayerTrace] = []
-        h_n, c_n = [], []
         inp = x
-        with torch.inference_mode(), warnings.catch_warnings():
-            # torch.from_numpy warns on read-only arrays; nothing here writes to them
-            warnings.simplefilter("ignore", UserWarning)
-            for l, module in enumerate(self._torch_layers):
-                xs = torch.from_numpy(inp)  # (T, I_l), shares memory
-                hx = torch.from_numpy(h0[l * D : (l + 1) * D])  # (D, H)
+        for l in range(self.num_layers):
+            for d in range(D):
+                i = l * D + d
+                w, reverse, c = self.weights[i], d == 1, None
                 if self.kind == "lstm":
-                    out, (hn, cn) = module(xs, (hx, torch.from_numpy(c0[l * D : (l + 1) * D])))
-                    c_n.append(cn.numpy())
+                    h, c, gates = lstm.run(inp, h0[i], c0[i], w, reverse)
+                elif self.kind == "gru":
+                    h, gates = gru.run(inp, h0[i], w, reverse)
                 else:
-                    out, hn = module(xs, hx)
-                h_n.append(hn.numpy())
-                out_np = out.numpy()  # (T, D·H)
-                for d in range(D):
-                    w = self._torch_weights[l * D + d]
-                    h = out[:, d * H : (d + 1) * H]  # (T, H)
-                    h_prev = torch.cat([hx[d : d + 1], h[:-1]]) if d == 0 else torch.cat([h[1:], hx[d : d + 1]])  # (T, H)
-                    gates = self._gates(xs, h_prev, w)
-                    c = None
-                    if self.kind == "lstm":
-                        c = lstm.cell_over_time(gates, c0[l * D + d], reverse=d == 1)
-                    layers.append(LayerTrace(l, d, inp, out_np[:, d * H : (d + 1) * H], c, gates,
-                                             h0[l * D + d], None if c0 is None else c0[l * D + d]))
-                inp = readonly(out_np)
-        return self._finish(x, inp, layers, h_n, c_n)
+                    h, gates = rnn.run(inp, h0[i], w, self.kind[4:], reverse), {}
+                layers.append(LayerTrace(l, d, inp, h, c, gates, h0[i], None if c0 is None else c0[i]))
+            inp = layers[-1].h if D == 1 else readonly(np.concatenate([lt.h for lt in layers[-D:]], axis=1))  # (T, D·H)
+        return self._finish(x, inp, layers)
 
-    def _gates(self, xs: torch.Tensor, h_prev: torch.Tensor, w: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-        if self.kind == "lstm":
-            g = lstm.gates_over_time(xs, h_prev, w)
-        elif self.kind == "gru":
-            g = gru.gates_over_time(xs, h_prev, w)
-        else:
-            return {}
-        return {k: v.numpy() for k, v in g.items()}
-
-    def _trace_numpy(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Trace:
+    def _trace_reference(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Trace:
         D, T = self.num_directions, x.shape[0]
         layers: list[LayerTrace] = []
         inp = x
@@ -204,17 +169,18 @@ class Recurrent:
                 layers.append(lt)
                 outs.append(lt.h)
             inp = readonly(np.concatenate(outs, axis=1))  # (T, D·H)
-        h_n = [lt.h[0] if lt.reverse else lt.h[-1] for lt in layers]
-        c_n = [lt.c[0] if lt.reverse else lt.c[-1] for lt in layers] if self.kind == "lstm" else []
-        return self._finish(x, inp, layers, [np.stack(h_n)], [np.stack(c_n)] if c_n else [])
+        return self._finish(x, inp, layers)
 
-    def _finish(self, x, output, layers, h_n, c_n) -> Trace:
+    def _finish(self, x: np.ndarray, output: np.ndarray, layers: list[LayerTrace]) -> Trace:
+        # a backward direction ends at row 0
+        h_n = np.stack([lt.h[0 if lt.reverse else -1] for lt in layers])  # (L·D, H)
+        c_n = np.stack([lt.c[0 if lt.reverse else -1] for lt in layers]) if self.kind == "lstm" else None
         finite = bool(np.isfinite(output).all()) and all(
             np.isfinite(lt.h).all() and (lt.c is None or np.isfinite(lt.c).all()) for lt in layers
         )
         return Trace(
             kind=self.kind, x=x, output=output,
-            h_n=np.concatenate(h_n), c_n=np.concatenate(c_n) if c_n else None,
+            h_n=h_n, c_n=c_n,
             layers=tuple(layers), num_layers=self.num_layers, num_directions=self.num_directions, finite=finite,
         )
 

@@ -21,3 +21,21 @@ def step(x: np.ndarray, h: np.ndarray, w: CellWeights, nonlinearity: str = "tanh
     """One time step. x (I,), h (H,) -> h_t (H,)."""
     a = w.w_ih @ x + w.b_ih + w.w_hh @ h + w.b_hh  # (H,)
     return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)
+
+
+def run(x: np.ndarray, h0: np.ndarray, w: CellWeights, nonlinearity: str = "tanh", reverse: bool = False) -> np.ndarray:
+    """All T steps of one direction: x (T, I) -> h (T, H); row t is input position t."""
+    h = x @ w.w_ih.T  # (T, H): pre-activations, then h in place
+    h += w.b_ih + w.b_hh
+    hw = np.empty(h.shape[1], x.dtype)
+    h_prev = h0
+    for t in reversed(range(len(h))) if reverse else range(len(h)):
+        np.dot(w.w_hh, h_prev, out=hw)
+        ht = h[t]
+        ht += hw
+        if nonlinearity == "tanh":
+            np.tanh(ht, out=ht)
+        else:
+            np.maximum(ht, 0.0, out=ht)
+        h_prev = ht
+    return h

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import regex
 
-# A word: letters/digits with inner apostrophes or hyphens (well-made, o'clock, don't).
+# A word: letters/digits with inner apostrophes or hyphens (well-made, o'clock, don't);
+# a number keeps its separators (3.5, 1,000, 9/11).
 # Unspaced scripts: one character each. Anything else that is not space: one grapheme.
 _WORD = regex.compile(
     r"(?P<cjk>[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}])"
+    r"|(?P<num>\p{N}+(?:[.,:/]\p{N}+)+)"
     r"|(?P<word>[\p{L}\p{M}\p{N}_]+(?:['’\-][\p{L}\p{M}\p{N}_]+)*)"
     r"|(?P<other>\X)"
 )

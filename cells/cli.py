@@ -1,0 +1,51 @@
+"""The `rnnscope` command.
+
+    rnnscope [STREAMLIT OPTIONS]   start the app (e.g. --server.port 8502)
+    rnnscope train ...             train a model (rnnscope train --help)
+    rnnscope eval ...              evaluate bundled or trained models (rnnscope eval --help)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+# The settings the app needs wherever it is started from; later options override them.
+APP_FLAGS = [
+    "--browser.gatherUsageStats", "false",  # no telemetry: the browser would try to reach the internet
+    "--server.address", "localhost",
+    "--server.headless", "true",
+    "--runner.postScriptGC", "false",  # a post-run gc.collect costs ~75 ms per rerun once torch is loaded
+]
+
+
+def app_path() -> Path:
+    spec = importlib.util.find_spec("viz_app")
+    if spec is None or spec.origin is None:
+        raise SystemExit("rnnscope: the viz_app package is not installed; run `pip install -e .` in the repository")
+    return Path(spec.origin).parent / "app.py"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return
+    if argv[:1] == ["train"]:
+        from .train import main as train
+
+        return train(argv[1:])
+    if argv[:1] == ["eval"]:
+        from .train import eval_main
+
+        return eval_main(argv[1:])
+    if argv[:1] == ["app"]:
+        argv = argv[1:]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), *APP_FLAGS, *argv]
+    os.execv(sys.executable, cmd)  # the server takes this process (and its PID) over
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Tokens keep their spans; characters are user-perceived characters."""
+
+import pytest
+
+from cells.tokens import Token, Vocab, chars, words
+
+
+def texts(tokens):
+    return [t.text for t in tokens]
+
+
+def assert_spans(text, tokens, lower=False):
+    for t in tokens:
+        piece = text[t.start : t.end]
+        assert (piece.lower().replace("’", "'") if lower else piece) == t.text
+
+
+def test_words_ptb_style():
+    s = "This movie wasn't good, it's BAD!"
+    toks = words(s)
+    assert texts(toks) == ["this", "movie", "was", "n't", "good", ",", "it", "'s", "bad", "!"]
+    assert_spans(s, toks, lower=True)
+
+
+def test_words_keep_hyphens_numbers_and_split_cjk():
+    s = "A well-made film 3.5 stars 分开 ok"
+    assert texts(words(s)) == ["a", "well-made", "film", "3.5", "stars", "分", "开", "ok"]
+
+
+def test_words_markup_is_just_text():
+    s = "<script>alert(1)</script>"
+    toks = words(s)
+    assert "".join(texts(toks)) == "<script>alert(1)</script>"
+    assert_spans(s, toks)
+
+
+def test_words_skip_space_and_control_characters():
+    assert texts(words("  a\x00\x07b \t\n c\u200f ")) == ["a", "b", "c"]
+    assert words("") == [] and words(" \n\t ") == []
+
+
+@pytest.mark.parametrize(
+    "s, expected",
+    [
+        ("分开", ["分", "开"]),
+        ("👨‍👩‍👧‍👦!", ["👨‍👩‍👧‍👦", "!"]),  # ZWJ family: one character
+        ("e\u0301a", ["e\u0301", "a"]),  # combining acute accent
+        ("🇨🇳🇺🇸", ["🇨🇳", "🇺🇸"]),  # flags: regional-indicator pairs
+        ("👍🏽x", ["👍🏽", "x"]),  # skin-tone modifier
+        ("a\r\nb", ["a", "\r\n", "b"]),
+        ("שלום", ["ש", "ל", "ו", "ם"]),
+    ],
+)
+def test_chars_are_graphemes(s, expected):
+    toks = chars(s)
+    assert texts(toks) == expected
+    assert_spans(s, toks)
+    assert toks[-1].end == len(s)
+
+
+def test_vocab_reports_unknowns():
+    v = Vocab(["<pad>", "<unk>", "good", "movie"])
+    ids, unknown = v.encode(words("Good zzz movie qqq"))
+    assert ids.tolist() == [2, 1, 3, 1] and unknown == [1, 3]
+    assert len(v) == 4 and v.stoi["movie"] == 3
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        Vocab(["a", "b"], unk=None).encode(["a", "c"])
+    with pytest.raises(ValueError, match="duplicate"):
+        Vocab(["a", "a", "<unk>"])
+    with pytest.raises(ValueError, match="is not in the vocabulary"):
+        Vocab(["a"], unk="<unk>")
+    assert Token("a", 0, 1) == Token("a", 0, 1)
