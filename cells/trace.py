@@ -112,6 +112,16 @@ class Trace:
     def gate_names(self) -> tuple[str, ...]:
         return tuple(self.layers[0].gates)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the trace's arrays, each shared buffer counted once."""
+        bases = {}
+        for a in self._arrays().values():
+            while isinstance(a.base, np.ndarray):
+                a = a.base
+            bases[id(a)] = a.nbytes
+        return sum(bases.values())
+
     def layer(self, l: int = -1, d: int = 0) -> LayerTrace:
         """Layer l (negative counts from the top), direction d (0 forward, 1 backward)."""
         L, D = self.num_layers, self.num_directions

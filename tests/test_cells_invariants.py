@@ -131,3 +131,14 @@ def test_step_terms_rebuild_the_gates():
                 np.testing.assert_allclose(np.tanh(xp + lt.gates["r"][t] * hp), lt.gates["n"][t], atol=1e-12)
             else:
                 np.testing.assert_allclose(np.tanh(sum(terms["h"])), lt.h[t], atol=1e-12)
+
+
+def test_long_lstm_trace_fits_in_300_mb():
+    """T = 10,000, H = 512: every gate, h and c for every step."""
+    rec = cells.init_recurrent("lstm", 64, 512, seed=0)
+    x = np.random.default_rng(0).standard_normal((10_000, 64)).astype(np.float32)
+    tr = rec.trace(x)
+    assert tr.layer(0).gates["f"].shape == (10_000, 512)
+    assert tr.nbytes <= 300 * 2**20
+    # and nbytes counts what is really there: 4 gates + c + h (+ input) at least
+    assert tr.nbytes >= 6 * 10_000 * 512 * 4

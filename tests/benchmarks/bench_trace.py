@@ -42,25 +42,6 @@ def median_time(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def trace_bytes(tr: cells.Trace) -> int:
-    """Bytes held by the trace's arrays, counting each shared buffer once."""
-    seen, total = set(), 0
-    arrays = [tr.x, tr.output, tr.h_n, tr.c_n]
-    for lt in tr.layers:
-        arrays += [lt.x, lt.h, lt.c, lt.h0, lt.c0, *lt.gates.values()]
-    for a in arrays:
-        if a is None:
-            continue
-        base = a
-        while isinstance(base, np.ndarray) and base.base is not None:
-            base = base.base
-        key = id(base)
-        if key not in seen:
-            seen.add(key)
-            total += base.nbytes if isinstance(base, np.ndarray) else a.nbytes
-    return total
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
@@ -96,7 +77,7 @@ def main() -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tr = rec.trace(x)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"\nLSTM trace, T={T}, H={H}: arrays {trace_bytes(tr) / 2**20:.0f} MiB; "
+    print(f"\nLSTM trace, T={T}, H={H}: arrays {tr.nbytes / 2**20:.0f} MiB; "
           f"peak resident memory grew {(after - before) / 1024:.0f} MiB while tracing")
 
 
