@@ -1,0 +1,439 @@
+"""Train and evaluate the bundled models: `rnnscope train …` and `rnnscope eval …`.
+
+    rnnscope train sst2 lstm                 # -> cells/weights/sst2-lstm.{safetensors,json}
+    rnnscope train shakespeare gru --out /tmp/sh-gru --max-minutes 2
+    rnnscope eval                            # every bundled model on its held-out data
+    rnnscope eval --markdown docs/MODELS.md
+
+Splits. Nothing reported is used for training or model selection:
+
+    sst2         train.tsv minus a seeded 5 % slice (early stopping); dev.tsv reported
+    trec         train_5500 minus a seeded 10 % slice (early stopping); TREC_10 reported
+    shakespeare  first 85 % train, next 5 % early stopping, last 10 % reported
+    jaychou      first 80 % train, next 10 % early stopping, last 10 % reported
+
+Runs are seeded (torch, numpy) and single-process; with the same seed, data and
+thread count they repeat exactly, unless --max-minutes cuts one short. Every cell
+kind of a task gets the same TaskSpec: same sizes, epochs and optimiser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from . import checkpoint, data
+from .models import ModelConfig, build, num_params
+from .tokens import chars
+
+WEIGHTS = Path(__file__).parent / "weights"
+PAD, UNK = "<pad>", "<unk>"
+START = "\n"  # a language model's start token: generation from an empty prefix reads it first
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    level: str  # "word" (classifier) | "char" (language model)
+    embed_size: int
+    hidden_size: int
+    num_layers: int = 1
+    attention_size: int = 64
+    dropout: float = 0.3
+    min_freq: int = 1  # rarer tokens become <unk>
+    max_vocab: int = 0  # 0: no cap
+    epochs: int = 10
+    patience: int = 2  # epochs without a better validation score before stopping
+    batch_size: int = 64
+    lr: float = 2e-3
+    clip: float = 1.0  # gradient norm
+    word_dropout: float = 0.0  # classifier: replace tokens by <unk> with this probability
+    seq_len: int = 100  # language model: characters per training window
+    steps_per_epoch: int = 0  # language model: windows per epoch is steps × batch
+
+
+TASKS = {
+    "sst2": TaskSpec("word", embed_size=96, hidden_size=96, min_freq=2, max_vocab=12000, epochs=4,
+                     patience=1, batch_size=64, lr=2e-3, word_dropout=0.1, dropout=0.4),
+    "trec": TaskSpec("word", embed_size=96, hidden_size=96, min_freq=1, epochs=20, patience=4,
+                     batch_size=32, lr=2e-3, word_dropout=0.1, dropout=0.4),
+    "shakespeare": TaskSpec("char", embed_size=64, hidden_size=256, dropout=0.1, epochs=10, patience=10,
+                            batch_size=64, lr=3e-3, seq_len=100, steps_per_epoch=400),
+    "jaychou": TaskSpec("char", embed_size=64, hidden_size=256, min_freq=2, dropout=0.3, epochs=15,
+                        patience=3, batch_size=32, lr=2e-3, seq_len=64, steps_per_epoch=50),
+}
+LABELS = {"sst2": list(data.SST2_LABELS), "trec": list(data.TREC_LABELS)}
+
+
+# -- data -------------------------------------------------------------------------------
+
+def tokenize(text: str, level: str) -> list[str]:
+    toks = data.word_tokens(text) if level == "word" else chars(text)
+    return [t.text for t in toks]
+
+
+def make_vocab(seqs, specials: list[str], min_freq: int, max_vocab: int = 0) -> list[str]:
+    """specials first, then tokens by falling frequency (ties alphabetically: deterministic)."""
+    c = Counter(t for s in seqs for t in s)
+    kept = sorted((t for t, n in c.items() if n >= min_freq and t not in specials), key=lambda t: (-c[t], t))
+    if max_vocab:
+        kept = kept[: max_vocab - len(specials)]
+    return specials + kept
+
+
+def encode(tokens: list[str], stoi: dict[str, int]) -> np.ndarray:
+    unk = stoi[UNK]
+    return np.array([stoi.get(t, unk) for t in tokens], dtype=np.int64)
+
+
+def classifier_data(task: str, root, seed: int, frac: float, limit: int = 0):
+    """(train, early-stopping, reported) lists of (text, label), and the data files used."""
+    if task == "sst2":
+        full, held = data.load_sst2("train", root), data.load_sst2("dev", root)
+        files = [data.data_file("sst2", s, root) for s in ("train", "dev")]
+    else:
+        full, held = data.load_trec("train", root), data.load_trec("test", root)
+        files = [data.data_file("trec", s, root) for s in ("train", "test")]
+    if limit:
+        full, held = full[:limit], held[:limit]
+    order = np.random.default_rng(seed).permutation(len(full))
+    n_val = int(len(full) * frac)
+    val = [full[i] for i in order[:n_val]]
+    train = [full[i] for i in order[n_val:]]
+    return train, val, held, files
+
+
+def lm_data(task: str, root, limit: int = 0):
+    text = data.load_shakespeare(root) if task == "shakespeare" else data.load_jaychou(root)
+    text = text[:limit] if limit else text
+    val_frac = 0.05 if task == "shakespeare" else 0.10
+    file = data.data_file(task, "all", root)
+    return data.split_text(text, val_frac, 0.10), [file]
+
+
+# -- classifier ---------------------------------------------------------------------------
+
+def batches(seqs: list[np.ndarray], labels: np.ndarray, size: int, rng: np.random.Generator | None):
+    """Padded (ids (B, T), lengths (B,), labels (B,)); shuffled, similar lengths batched together."""
+    idx = np.arange(len(seqs)) if rng is None else rng.permutation(len(seqs))
+    pool = size * 50
+    groups = []
+    for s in range(0, len(idx), pool):
+        chunk = sorted(idx[s : s + pool], key=lambda i: len(seqs[i]))  # less padding per batch
+        groups += [chunk[j : j + size] for j in range(0, len(chunk), size)]
+    if rng is not None:
+        groups = [groups[i] for i in rng.permutation(len(groups))]
+    for g in groups:
+        lens = np.array([len(seqs[i]) for i in g])
+        ids = np.zeros((len(g), lens.max()), dtype=np.int64)  # (B, T), 0 = <pad>
+        for r, i in enumerate(g):
+            ids[r, : lens[r]] = seqs[i]
+        yield torch.from_numpy(ids), torch.from_numpy(lens), torch.from_numpy(labels[g])
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, seqs, labels, size: int = 256) -> float:
+    model.eval()
+    right = 0
+    for ids, lens, y in batches(seqs, labels, size, None):
+        logits, _ = model(ids, lens)
+        right += int((logits.argmax(1) == y).sum())
+    return right / len(seqs)
+
+
+def train_classifier(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Module, dict, list[str], list[Path]]:
+    train, val, held, files = classifier_data(task, args.data, args.seed, 0.05 if task == "sst2" else 0.10, args.limit)
+    toks = [tokenize(e.text, "word") for e in train]
+    vocab = make_vocab(toks, [PAD, UNK], spec.min_freq, spec.max_vocab)
+    stoi = {t: i for i, t in enumerate(vocab)}
+
+    def enc(exs):
+        seqs = [encode(tokenize(e.text, "word"), stoi) for e in exs]
+        keep = [i for i, s in enumerate(seqs) if len(s)]  # a sentence must have a token
+        return [seqs[i] for i in keep], np.array([exs[i].label for i in keep], dtype=np.int64)
+
+    tr, va, ho = enc(train), enc(val), enc(held)
+    cfg = ModelConfig(kind, len(vocab), spec.embed_size, spec.hidden_size, spec.num_layers,
+                      len(LABELS[task]), spec.attention_size, spec.dropout)
+    model = build(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    rng = np.random.default_rng(args.seed)
+    loss_fn = nn.CrossEntropyLoss()
+    unk = stoi[UNK]
+
+    def step(ids, lens, y):
+        if spec.word_dropout:
+            drop = (torch.rand(ids.shape) < spec.word_dropout) & (ids != 0)
+            ids = ids.masked_fill(drop, unk)
+        logits, _ = model(ids, lens)
+        return loss_fn(logits, y)
+
+    n_batches = math.ceil(len(tr[0]) / spec.batch_size)
+    fit(model, opt, spec, args, n_batches, lambda: batches(*tr, spec.batch_size, rng), step,
+        lambda: accuracy(model, *va), "val_acc", higher=True)
+    checkpoint.round_to_float16(model)
+    metric = "dev_accuracy" if task == "sst2" else "test_accuracy"
+    metrics = {metric: accuracy(model, *ho), "early_stopping_accuracy": accuracy(model, *va)}
+    return model.eval(), metrics, vocab, files
+
+
+# -- language model -----------------------------------------------------------------------
+
+@torch.no_grad()
+def nats_per_char(model: nn.Module, ids: np.ndarray, streams: int = 32) -> float:
+    """Mean −log p(x_{t+1} | x_≤t) over a text, read as `streams` contiguous pieces from zero state."""
+    model.eval()
+    n = (len(ids) - 1) // streams
+    x = torch.from_numpy(ids[: n * streams].reshape(streams, n))  # (S, n)
+    y = torch.from_numpy(ids[1 : n * streams + 1].reshape(streams, n))
+    logits, _ = model(x)  # (S, n, V)
+    return float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)))
+
+
+def train_lm(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Module, dict, list[str], list[Path]]:
+    (train, val, test), files = lm_data(task, args.data, args.limit)
+    tr_toks = tokenize(train, "char")
+    vocab = make_vocab([tr_toks], [UNK], spec.min_freq)
+    stoi = {t: i for i, t in enumerate(vocab)}
+    tr, va, te = encode(tr_toks, stoi), encode(tokenize(val, "char"), stoi), encode(tokenize(test, "char"), stoi)
+    cfg = ModelConfig(kind, len(vocab), spec.embed_size, spec.hidden_size, spec.num_layers, 0,
+                      spec.attention_size, spec.dropout)
+    model = build(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    total = spec.epochs * spec.steps_per_epoch
+    # cosine decay to a tenth: the last epochs polish instead of bouncing
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    rng = np.random.default_rng(args.seed)
+    L = spec.seq_len
+
+    def windows():
+        for _ in range(spec.steps_per_epoch):
+            starts = rng.integers(0, len(tr) - L - 1, spec.batch_size)
+            w = torch.from_numpy(np.stack([tr[s : s + L + 1] for s in starts]))  # (B, L+1)
+            yield (w,)
+
+    def step(w):
+        logits, _ = model(w[:, :-1])  # every window starts from the zero state, as analyze() does
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), w[:, 1:].reshape(-1))
+
+    fit(model, opt, spec, args, spec.steps_per_epoch, windows, step,
+        lambda: nats_per_char(model, va), "val_nats", higher=False, sched=sched)
+    checkpoint.round_to_float16(model)
+    test_nats = nats_per_char(model, te)
+    metrics = {"test_nats_per_char": test_nats, "test_perplexity": math.exp(test_nats),
+               "early_stopping_nats_per_char": nats_per_char(model, va)}
+    return model.eval(), metrics, vocab, files
+
+
+# -- the loop -----------------------------------------------------------------------------
+
+def fit(model, opt, spec: TaskSpec, args, n_batches, make_batches, step, evaluate, name, higher, sched=None):
+    """Epochs of clipped Adam steps; keep the weights of the best validation score."""
+    best, best_state, bad = None, None, 0
+    deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else math.inf
+    epochs = args.epochs or spec.epochs
+    for epoch in range(1, epochs + 1):
+        model.train()
+        bar = tqdm(make_batches(), total=n_batches, desc=f"epoch {epoch}/{epochs}", file=sys.stderr,
+                   leave=True, dynamic_ncols=True, mininterval=1.0)
+        ema = None
+        for i, b in enumerate(bar):
+            loss = step(*b)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), spec.clip)
+            opt.step()
+            if sched is not None:
+                sched.step()
+            ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+            if i % 20 == 0:
+                bar.set_postfix(loss=f"{ema:.3f}", **({name: f"{best:.4f}"} if best is not None else {}))
+            if time.monotonic() > deadline:
+                break
+        score = evaluate()
+        bar.set_postfix(loss=f"{ema:.3f}", **{name: f"{score:.4f}"})
+        bar.close()
+        if best is None or (score > best if higher else score < best):
+            best, best_state, bad = score, copy.deepcopy(model.state_dict()), 0
+        else:
+            bad += 1
+        tqdm.write(f"epoch {epoch}: loss {ema:.4f}  {name} {score:.4f}  best {best:.4f}", file=sys.stderr)
+        if bad >= spec.patience or time.monotonic() > deadline:
+            break
+    model.load_state_dict(best_state)
+
+
+def train(task: str, kind: str, args) -> tuple[Path, Path]:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    spec = TASKS[task]
+    overrides = {k: getattr(args, k) for k in ("embed_size", "hidden_size", "num_layers", "steps_per_epoch") if getattr(args, k)}
+    spec = replace(spec, **overrides)
+    t0 = time.monotonic()
+    fn = train_classifier if spec.level == "word" else train_lm
+    model, metrics, vocab, files = fn(task, kind, spec, args)
+    seconds = time.monotonic() - t0
+    meta = {
+        "task": task, "kind": kind, "level": spec.level, "config": model.cfg.to_dict(), "vocab": vocab,
+        "labels": LABELS.get(task, []), "metrics": metrics, "num_params": num_params(model),
+        "data": {f"{f.parent.name}/{f.name}": data.sha256(f) for f in files},
+        "training_seconds": round(seconds, 1), "threads": args.threads, "seed": args.seed,
+        "train": asdict(spec), "torch": torch.__version__,
+    }
+    out = args.out or WEIGHTS / f"{task}-{kind}"
+    return checkpoint.save(out, model, meta)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="rnnscope train", description="Train one bundled model on its data set.")
+    p.add_argument("task", choices=sorted(TASKS))
+    p.add_argument("kind", choices=["rnn", "lstm", "gru"])
+    p.add_argument("--out", type=Path, help="checkpoint path without suffix (default cells/weights/TASK-KIND)")
+    p.add_argument("--data", type=Path, help=f"data directory (default ${data.ENV} or ../shared/data)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--epochs", type=int, help="override the task's epoch count")
+    p.add_argument("--max-minutes", type=float, default=0, help="stop early after this long (breaks exact repeatability)")
+    p.add_argument("--limit", type=int, default=0, help="train on the first N examples only (smoke tests)")
+    p.add_argument("--embed-size", type=int)
+    p.add_argument("--hidden-size", type=int)
+    p.add_argument("--num-layers", type=int)
+    p.add_argument("--steps-per-epoch", type=int)
+    args = p.parse_args(argv)
+    jpath, wpath = train(args.task, args.kind, args)
+    meta = checkpoint.read_meta(jpath)
+    print(f"wrote {wpath} ({wpath.stat().st_size / 1e6:.2f} MB) and {jpath.name}: "
+          f"{meta['metrics']} in {meta['training_seconds']:.0f} s")
+    return 0
+
+
+# -- evaluation and the model card --------------------------------------------------------
+
+TARGETS = {"sst2": "LSTM, GRU ≥ 85 %, RNN ≥ 78 %", "trec": "LSTM, GRU ≥ 88 %",
+           "shakespeare": "LSTM, GRU ≤ 1.55 nats/char", "jaychou": "perplexity reported"}
+HELD_OUT = {"sst2": "SST-2 dev (872 sentences)", "trec": "TREC_10 test (500 questions)",
+            "shakespeare": "last 10 % of input.txt (111,540 characters)",
+            "jaychou": "last 10 % of jaychou_lyrics.txt (6,329 characters)"}
+
+
+def evaluate(path: Path, root) -> dict:
+    """Recompute a checkpoint's held-out metric from the data, and time its loading."""
+    from . import zoo
+
+    t0 = time.perf_counter()
+    m = zoo._load(str(path))  # uncached the first time in this process
+    load_s = time.perf_counter() - t0
+    model, meta = m._module, m._meta
+    stoi = {t: i for i, t in enumerate(meta["vocab"])}
+    task = meta["task"]
+    if meta["level"] == "word":
+        _, _, held, files = classifier_data(task, root, 0, 0.0)
+        seqs = [encode(tokenize(e.text, "word"), stoi) for e in held]
+        metric = {"heldout_accuracy": accuracy(model, seqs, np.array([e.label for e in held]))}
+    else:
+        (_, _, test), files = lm_data(task, root)
+        nats = nats_per_char(model, encode(tokenize(test, "char"), stoi))
+        metric = {"heldout_nats_per_char": nats, "heldout_perplexity": math.exp(nats)}
+    shas = {f"{f.parent.name}/{f.name}": data.sha256(f) for f in files}
+    stale = [k for k, v in shas.items() if meta["data"].get(k) != v]
+    return {"name": m.name, "task": task, "kind": m.kind, "params": m.num_params, "load_s": load_s,
+            "mb": checkpoint.paths(path)[1].stat().st_size / 1e6, "train_s": meta["training_seconds"],
+            "config": meta["config"], "train": meta.get("train", {}), "stale_data": stale, "model": m, **metric}
+
+
+def _row(r: dict) -> str:
+    if "heldout_accuracy" in r:
+        metric = f"{100 * r['heldout_accuracy']:.1f} % accuracy"
+    else:
+        metric = f"{r['heldout_nats_per_char']:.3f} nats/char (perplexity {r['heldout_perplexity']:.2f})"
+    return (f"| {r['name']} | {r['kind'].upper()} | {r['params']:,} | {r['mb']:.2f} | "
+            f"{r['train_s'] / 60:.1f} | {metric} | {r['load_s']:.2f} |")
+
+
+def model_card(rows: list[dict]) -> str:
+    total_s = sum(r["train_s"] for r in rows)
+    total_mb = sum(r["mb"] for r in rows)
+    lines = [
+        "# Model card: the bundled models",
+        "",
+        "Produced by `rnnscope eval --markdown docs/MODELS.md` (cells/train.py), which reloads every",
+        "bundled checkpoint and recomputes its held-out metric from the data; do not edit by hand.",
+        f"Held-out data is never used for training or for model selection (early stopping).",
+        "",
+        f"All {len(rows)} models trained one after another on a 2-core CPU (no GPU), torch threads = 2,",
+        f"in {total_s / 60:.1f} minutes in total; the bundled weights take {total_mb:.1f} MB",
+        "(float16 in safetensors; loading upcasts them to float32, exactly the model that was measured).",
+        "Training time is wall-clock time on a machine shared with other work, so it varies between runs.",
+        "Load time is the first, uncached `cells.load_model` in a process that has already imported torch.",
+        "",
+        "Equal budgets: within a task, the RNN, LSTM and GRU have the same embedding and hidden sizes,",
+        "layers, vocabulary, epochs, batch size, optimiser and early stopping, so their parameter counts",
+        "differ (an LSTM layer has 4 weight blocks, a GRU 3, an RNN 1).",
+        "",
+    ]
+    for task in ("sst2", "trec", "shakespeare", "jaychou"):
+        rs = [r for r in rows if r["task"] == task]
+        if not rs:
+            continue
+        c, t = rs[0]["config"], rs[0]["train"]
+        shape = (f"embedding {c['embed_size']}, bidirectional hidden {c['hidden_size']} per direction, "
+                 f"attention {c['attention_size']}" if c["num_classes"] else
+                 f"embedding {c['embed_size']}, {c['num_layers']} layer(s) of hidden {c['hidden_size']}")
+        lines += [
+            f"## {task}", "",
+            f"- Held out: {HELD_OUT[task]}. Target: {TARGETS[task]}.",
+            f"- Sizes: {shape}; vocabulary {c['vocab_size']:,} (min frequency {t.get('min_freq')}"
+            + (f", at most {t['max_vocab']:,}" if t.get("max_vocab") else "") + ").",
+            f"- Training: up to {t.get('epochs')} epochs, batch {t.get('batch_size')}, Adam lr {t.get('lr')}, "
+            f"gradient norm clipped at {t.get('clip')}, dropout {t.get('dropout')}, early-stopping patience {t.get('patience')}.",
+            "",
+            "| model | cell | parameters | weights (MB) | training (min) | held-out metric | load (s) |",
+            "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+            *[_row(r) for r in rs],
+            "",
+        ]
+        if task == "jaychou":
+            lines += ["50 characters from \"分开\" (temperature 0.8, seed 0):", ""]
+            for r in rs:
+                g = r["model"].generate("分开", n=50, temperature=0.8, seed=0).replace("\n", " / ")
+                lines.append(f"- {r['name']}: {g}")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    from . import zoo
+
+    p = argparse.ArgumentParser(prog="rnnscope eval", description="Recompute the held-out metrics of checkpoints.")
+    p.add_argument("models", nargs="*", help="bundled names or checkpoint paths (default: every bundled model)")
+    p.add_argument("--data", type=Path, help=f"data directory (default ${data.ENV} or ../shared/data)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--markdown", type=Path, help="also write the model card to this file")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    names = args.models or zoo.list_models()
+    if not names:
+        print("no checkpoints found", file=sys.stderr)
+        return 1
+    paths = [WEIGHTS / n if n in zoo.list_models() else Path(n) for n in names]
+    rows = []
+    for path in paths:
+        r = evaluate(path, args.data)
+        rows.append(r)
+        print(_row(r), flush=True)
+        if r["stale_data"]:
+            print(f"warning: {r['name']} was trained on other versions of {r['stale_data']}", file=sys.stderr)
+    if args.markdown:
+        args.markdown.write_text(model_card(rows) + "\n", encoding="utf-8")
+        print(f"wrote {args.markdown}")
+    return 0
