@@ -10,7 +10,8 @@ Trace
     output      (T, D·H)     last layer's h, directions concatenated (torch's `output`)
     h_n         (L·D, H)     final hidden states, torch's order (layer-major, then direction)
     c_n         (L·D, H)     final cell states (LSTM), else None
-    layers      L·D LayerTraces, index l·D + d; use `layer(l, d)`
+    layers      L·D LayerTraces, index l·D + d; use `layer(l, d)`;
+                `layer_output(l)` is layer l's (T, D·H) output
     finite      False when some state overflowed to inf or NaN
 
 LayerTrace (one layer, one direction)
@@ -130,6 +131,11 @@ class Trace:
         if d not in range(D):
             raise IndexError(f"direction {d} out of range: this trace has {D} direction(s)")
         return self.layers[(l % L) * D + d]
+
+    def layer_output(self, l: int) -> np.ndarray:
+        """Layer l's output (T, D·H): its directions' h side by side, what layer l + 1 reads."""
+        top = self.num_layers - 1
+        return self.output if l % self.num_layers == top else self.layer(l + 1).x
 
     # -- export -----------------------------------------------------------------
 

@@ -142,3 +142,13 @@ def test_long_lstm_trace_fits_in_300_mb():
     assert tr.nbytes <= 300 * 2**20
     # and nbytes counts what is really there: 4 gates + c + h (+ input) at least
     assert tr.nbytes >= 6 * 10_000 * 512 * 4
+
+
+def test_layer_outputs_chain_the_layers():
+    rec = cells.init_recurrent("lstm", 3, 4, num_layers=3, bidirectional=True, seed=1)
+    tr = rec.trace(np.random.default_rng(0).standard_normal((6, 3)))
+    for l in range(3):
+        out = tr.layer_output(l)
+        assert out.shape == (6, 8)
+        np.testing.assert_array_equal(out, np.concatenate([tr.layer(l, 0).h, tr.layer(l, 1).h], axis=1))
+    assert tr.layer_output(-1) is tr.output
