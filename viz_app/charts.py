@@ -52,19 +52,23 @@ def stride_for(T: int, max_cols: int = MAX_COLS) -> int:
     return max(1, math.ceil(T / max_cols))
 
 
-def quantities(lt: cells.LayerTrace) -> list[tuple[str, np.ndarray]]:
-    """(name, (T, H)) in drawing order: h, c (LSTM), then the gates."""
+def quantities(trace: cells.Trace, layer: int = -1, direction: int = 0) -> list[tuple[str, np.ndarray]]:
+    """(name, (T, H)) in drawing order: h, c (LSTM), the gates, and for a bidirectional
+    layer the other direction's hidden state ("h←" or "h→") last."""
+    lt = trace.layer(layer, direction)
     rows = [("h", lt.h)]
     if lt.c is not None:
         rows.append(("c", lt.c))
-    return rows + list(lt.gates.items())
+    rows += list(lt.gates.items())
+    if trace.num_directions == 2:
+        rows.append(("h→" if direction else "h←", trace.layer(layer, 1 - direction).h))
+    return rows
 
 
 def state_heatmaps(trace: cells.Trace, tokens: list[str] | None = None, layer: int = -1, direction: int = 0,
                    step: int = 0, max_cols: int = MAX_COLS) -> go.Figure:
     """One heatmap row (time × units) per quantity of one layer and direction, step marked."""
-    lt = trace.layer(layer, direction)
-    rows = quantities(lt)
+    rows = quantities(trace, layer, direction)
     T, k = trace.T, stride_for(trace.T, max_cols)
     x = np.arange(0, T, k)  # (T',) the steps drawn
     fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.35 / len(rows) / 2,
@@ -101,6 +105,7 @@ class StepOutput:
     title: str
     labels: list[list[str]]
     values: np.ndarray  # (S, k)
+    detail: list[str] | None = None  # (T,) one line per step, e.g. the attention on token t
 
 
 def step_outputs(model, analysis, k: int = 5) -> StepOutput | None:
@@ -108,10 +113,13 @@ def step_outputs(model, analysis, k: int = 5) -> StepOutput | None:
     if getattr(model, "is_classifier", False):
         per_step = getattr(analysis, "step_probs", None)
         labels = [str(l) for l in model.labels]
+        att = getattr(analysis, "attention", None)
+        detail = None if att is None else [f"attention on this token: a_t = {a:.3f}" for a in np.asarray(att)]
         if per_step is not None:
-            return StepOutput("class probabilities after reading up to t", [labels], np.asarray(per_step))
+            return StepOutput("class probabilities after reading up to t", [labels], np.asarray(per_step), detail)
         if analysis.probs is not None:
-            return StepOutput("class probabilities after the whole text", [labels], np.asarray(analysis.probs)[None])
+            return StepOutput("class probabilities (after the whole text)", [labels],
+                              np.asarray(analysis.probs)[None], detail)
         return None
     p = getattr(analysis, "next_token_probs", None)
     if p is None:
@@ -120,8 +128,18 @@ def step_outputs(model, analysis, k: int = 5) -> StepOutput | None:
     k = min(k, p.shape[1])
     top = np.argsort(-p, axis=1)[:, :k]  # (T, k)
     vocab = list(model.vocab)
+    T = p.shape[0]
+    detail = []
+    for t in range(T):  # the token actually read next, and what the model gave it
+        if t + 1 < T:
+            nxt = analysis.tokens[t + 1]
+            j = vocab.index(nxt) if nxt in vocab else None
+            detail.append(f"actual next: {visible(nxt)}  p = {p[t, j]:.3f}" if j is not None else
+                          f"actual next: {visible(nxt)} (not in the vocabulary)")
+        else:
+            detail.append("end of the text")
     return StepOutput(f"top {k} next {'characters' if model.level == 'char' else 'tokens'}",
-                      [[vocab[j] for j in row] for row in top], np.take_along_axis(p, top, axis=1))
+                      [[vocab[j] for j in row] for row in top], np.take_along_axis(p, top, axis=1), detail)
 
 
 def output_bars(out: StepOutput, step: int = 0) -> go.Figure:

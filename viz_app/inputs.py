@@ -8,7 +8,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from cells.tokens import chars, words
+from typing import Callable
+
+from cells.tokens import Token, words
 
 MAX_CHARS = 20_000  # longer text is cut here before tokenizing
 MAX_TOKENS = 2_000  # the models read at most this many tokens
@@ -21,8 +23,12 @@ class Checked:
     empty: bool = False
 
 
-def check_text(raw: str, level: str = "word", max_chars: int = MAX_CHARS, max_tokens: int = MAX_TOKENS) -> Checked:
-    """Remove control characters, bound the length, and say what was done."""
+def check_text(raw: str, tokenize: Callable[[str], list[Token]] = words, unit: str = "token",
+               max_chars: int = MAX_CHARS, max_tokens: int = MAX_TOKENS) -> Checked:
+    """Remove control characters, bound the length, and say what was done.
+
+    tokenize: the models' own tokenizer (`model.tokenize`), so the bound is in their tokens.
+    """
     msgs = []
     text = raw if isinstance(raw, str) else ""
     if len(text) > max_chars:
@@ -34,12 +40,10 @@ def check_text(raw: str, level: str = "word", max_chars: int = MAX_CHARS, max_to
     if n_ctrl:
         text = "".join(" " if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text)
         msgs.append(f"Removed {n_ctrl:,} control character{'s' if n_ctrl > 1 else ''} (replaced by spaces).")
-    toks = words(text) if level == "word" else chars(text)
-    if level == "char":
-        toks = toks if text.strip() else []
+    toks = tokenize(text) if text.strip() else []
     if not toks:
         return Checked("", tuple(msgs) + ("Type some text to see the models read it.",), empty=True)
     if len(toks) > max_tokens:
-        msgs.append(f"The text has {len(toks):,} {level} tokens; showing the first {max_tokens:,}.")
+        msgs.append(f"The text has {len(toks):,} {unit}s; the models read the first {max_tokens:,}.")
         text = text[: toks[max_tokens - 1].end]
     return Checked(text, tuple(msgs))

@@ -22,7 +22,7 @@ _MISSING = (ImportError, AttributeError, LookupError, OSError, ValueError)
 
 @st.cache_resource(max_entries=48, show_spinner=False)
 def load_model(task: str, kind: str, cfg: UntrainedConfig = UntrainedConfig()):
-    """(model, note): the bundled model, or a seeded stand-in with a note saying so."""
+    """(model, note): the bundled model, or a seeded stand-in with a short note saying so."""
     try:
         if task == "untrained":
             return cells.untrained_model(kind, hidden_size=cfg.hidden_size, init_scale=cfg.init_scale,
@@ -30,7 +30,7 @@ def load_model(task: str, kind: str, cfg: UntrainedConfig = UntrainedConfig()):
         return cells.load_model(f"{task}-{kind}"), ""
     except _MISSING as e:
         t = TASKS[task]
-        note = "" if task == "untrained" else f"Trained model {task}-{kind} is not available ({type(e).__name__}); showing a seeded untrained stand-in."
+        note = "" if task == "untrained" else "untrained stand-in: the trained model is not bundled yet"
         m = StandinModel(task, kind, t.level, t.labels, hidden_size=cfg.hidden_size, init_scale=cfg.init_scale,
                          forget_bias=cfg.forget_bias, seed=cfg.seed)
         return m, note

@@ -53,6 +53,7 @@ def column_payload(col: Column, step: int, max_cols: int = charts.MAX_COLS) -> d
         "output": None if out is None else {
             "title": out.title,
             "labels": [[charts.visible(l) for l in row] for row in out.labels],  # set as textContent
+            "detail": out.detail,
             "values": np.round(np.asarray(out.values, dtype=float), 4).tolist(),
         },
     }

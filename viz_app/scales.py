@@ -25,11 +25,12 @@ SIGMOID = Scale("Viridis", 0.0, 1.0, "σ ∈ [0, 1]")
 TANH = Scale("RdBu_r", -1.0, 1.0, "tanh ∈ [−1, 1]")
 
 # Which scale each recorded quantity uses: gate names as in cells.GATES, plus h and c.
-QUANTITY_SCALE = {"h": TANH, "i": SIGMOID, "f": SIGMOID, "g": TANH, "o": SIGMOID,
+QUANTITY_SCALE = {"h": TANH, "h←": TANH, "h→": TANH, "i": SIGMOID, "f": SIGMOID, "g": TANH, "o": SIGMOID,
                   "r": SIGMOID, "z": SIGMOID, "n": TANH}
 
 NAMES = {
     "h": "h  hidden state", "c": "c  cell state",
+    "h←": "h←  backward hidden state", "h→": "h→  forward hidden state",
     "i": "i  input gate", "f": "f  forget gate", "g": "g  candidate", "o": "o  output gate",
     "r": "r  reset gate", "z": "z  update gate", "n": "n  candidate",
 }

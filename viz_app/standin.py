@@ -15,7 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 import cells
-from cells.tokens import chars, words
+from cells.tokens import Token, chars, words
+
+try:  # the trained models' word tokenizer, so stand-ins and trained models agree on T
+    from cells.data import word_tokens
+except ImportError:  # before the model code lands
+    word_tokens = words
 
 EMBED = 16  # embedding size of the stand-ins
 _CELL = {"rnn": "rnn_tanh", "lstm": "lstm", "gru": "gru"}
@@ -62,8 +67,11 @@ class StandinModel:
         rng = np.random.default_rng([self._seed, zlib.crc32(token.encode("utf-8"))])
         return rng.standard_normal(EMBED).astype(np.float32)
 
+    def tokenize(self, text: str) -> list[Token]:
+        return word_tokens(text) if self.level == "word" else chars(text)
+
     def analyze(self, text: str) -> Analysis:
-        toks = words(text) if self.level == "word" else chars(text)
+        toks = self.tokenize(text)
         if not toks:
             raise ValueError("the text is empty: type a sentence")
         emb = np.stack([self._embed(t.text) for t in toks])  # (T, E)

@@ -23,7 +23,7 @@ TASKS: dict[str, Task] = {t.key: t for t in (
          "word", ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")),
     Task("shakespeare", "Shakespeare (characters)", "ROMEO: But soft, what light through yonder window breaks?", "char"),
     Task("jaychou", "Jay Chou lyrics (characters)", "分开的时候我的心在下雨", "char"),
-    Task("untrained", "Untrained, seeded", "The cat sat on the mat because it was warm.", "word"),
+    Task("untrained", "Untrained, seeded", "The cat sat on the mat.", "char"),
 )}
 DEFAULT_TASK = "sst2"
 

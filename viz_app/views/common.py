@@ -21,9 +21,13 @@ class Selection:
 def checked_text(sel: Selection) -> Checked | None:
     """Check the text for the task's models and show the messages; None when nothing to show."""
     models = loaders.load_models(sel.task, sel.cfg)
-    for note in dict.fromkeys(n for _, n in models if n):
-        st.caption(note)
-    c = check_text(sel.text, getattr(models[0][0], "level", "word"))
+    missing = [m.kind.upper() for m, note in models if note]
+    if missing:
+        st.caption(f"Trained {', '.join(missing)} not available for this task yet: "
+                   "those columns show a seeded untrained stand-in.")
+    m0 = models[0][0]
+    unit = "character" if m0.level == "char" else "word token"
+    c = check_text(sel.text, m0.tokenize, unit)
     for m in c.messages:
         (st.info if c.empty else st.warning)(m)
     return None if c.empty else c

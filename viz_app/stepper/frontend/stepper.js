@@ -49,13 +49,14 @@
           rows.push({ lab: lab, fill: fill, val: val });
         }
       }
+      const detail = el("div", "detail");
       const strip = el("div", "strip");
       const spans = [];
       for (let i = 0; i < Math.min(p.T, 2 * WINDOW + 1); i++) { const s = el("span", "tok"); s.dir = "auto"; strip.append(s); spans.push(s); }
       const wrap = el("div", "heat-wrap"), heat = el("div", "heat"), marker = el("div", "marker");
       wrap.append(heat, marker);
       root.append(outTitle);
-      if (bars) root.append(bars);
+      if (bars) root.append(bars, detail);
       root.append(strip, wrap);
       columnsEl.append(root);
       // The figure's shapes[0] is the step marker for static use (notebooks); here an
@@ -63,7 +64,7 @@
       // relayout redraws the whole figure (about 35 ms each).
       const layout = Object.assign({}, c.heatmap.layout, { shapes: [] });
       Plotly.newPlot(heat, c.heatmap.data, layout, plotConfig);
-      const col = { spec: c, heat: heat, marker: marker, rows: rows, spans: spans, unk: new Set(c.unknown || []), geom: null };
+      const col = { spec: c, detail: detail, heat: heat, marker: marker, rows: rows, spans: spans, unk: new Set(c.unknown || []), geom: null };
       const measure = () => { col.geom = geometry(heat, c.marker_half); placeMarker(col); };
       heat.on("plotly_afterplot", measure);
       measure();
@@ -99,6 +100,7 @@
       r.fill.style.width = (100 * Math.max(0, Math.min(1, v))) + "%";
       r.val.textContent = v.toFixed(2);
     }
+    c.detail.textContent = o.detail ? o.detail[step] : "";
   }
 
   function drawStrip(c, step) {

@@ -1,0 +1,107 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, against `streamlit run`.
+
+Types a sentence, steps, plays, switches views; fails on any console error, page error
+or Streamlit exception box. Screenshots go to $RNNSCOPE_ARTIFACTS (else a pytest temp
+dir) and to docs/screenshots/ for the README.
+
+Skips locally without /usr/bin/chromium or playwright; with CI=true it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from viz_app import testing
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+def _require_browser() -> None:
+    missing = []
+    if not Path(testing.CHROMIUM).exists():
+        missing.append(f"no Chromium at {testing.CHROMIUM}")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package is not installed")
+    if missing:
+        reason = "; ".join(missing) + " (install Debian's chromium and `pip install -e .[test]`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("browser test cannot run in CI: " + reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    d = Path(os.environ.get("RNNSCOPE_ARTIFACTS") or tmp_path_factory.mktemp("browser-artifacts"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _shot(page, artifacts: Path, name: str) -> None:
+    path = artifacts / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, DOCS / f"{name}.png")
+
+
+def _stamp(frame) -> tuple[str, int]:
+    key, step = frame.evaluate("document.body.dataset.drawn").split(":")
+    return key, int(step)
+
+
+def test_type_step_play_switch(artifacts):
+    _require_browser()
+    errors: list[str] = []
+    with testing.AppServer(log=artifacts / "streamlit.log") as srv, testing.browser() as ctx:
+        page = ctx.new_page()
+        page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        srv.wait_healthy()
+        page.goto(srv.url)
+        frame = testing.stepper_frame(page)
+        key0, _ = _stamp(frame)
+
+        # A new sentence, with markup that must show as text.
+        box = page.get_by_label("Text (press Enter to read it)")
+        box.fill("A <b>bold</b> move, and a rather good one.")
+        box.press("Enter")
+        frame.wait_for_function(f"!document.body.dataset.drawn.startsWith('{key0}')", timeout=20_000, polling=50)
+        strip = frame.locator(".col .strip").first.inner_text()
+        assert "<" in strip and "b" in strip and frame.locator(".col .strip b").count() == 0
+
+        # Step with the keyboard.
+        key1, t = _stamp(frame)
+        frame.locator("#step").focus()
+        frame.locator("#step").press("ArrowRight")
+        frame.locator("#step").press("ArrowRight")
+        frame.wait_for_function(f"document.body.dataset.drawn === '{key1}:{t + 2}'", timeout=5_000, polling=20)
+        page.wait_for_url(re.compile(rf"step={t + 2}\b"), timeout=5_000)  # reported back, debounced
+        _shot(page, artifacts, "compare")
+
+        # Play, then pause.
+        frame.locator("#play").click()
+        page.wait_for_timeout(1_200)
+        frame.locator("#play").click()
+        _, t_played = _stamp(frame)
+        assert t_played != t + 2
+
+        # The Cell view: diagram and equations with numbers.
+        page.get_by_text("Cell", exact=True).click()
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=20_000)
+        page.get_by_text("h_t =").first.wait_for(timeout=10_000)
+        page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
+        _shot(page, artifacts, "cell")
+        assert "view=cell" in page.url
+
+        # Back to Compare: the stepper draws again.
+        page.get_by_text("Compare", exact=True).click()
+        testing.stepper_frame(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+    assert not errors, "\n".join(errors)
