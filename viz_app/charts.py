@@ -11,6 +11,7 @@ the browser stepper moves only that shape.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,9 @@ def _visible(ch: str) -> str:
         return "⏎"
     if ch == "\t":
         return "⇥"
-    return f"U+{ord(ch):04X}" if not ch.isprintable() else ch
+    # Only control characters (Cc): format characters such as the ZWJ inside 👨‍👩‍👧 or an
+    # RTL mark belong to what the user wrote.
+    return f"U+{ord(ch):04X}" if unicodedata.category(ch) == "Cc" else ch
 
 
 def stride_for(T: int, max_cols: int = MAX_COLS) -> int:
