@@ -10,10 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from viz_app import controls, state
-from viz_app.views import cell, compare
+from viz_app.views import attention, cell, compare, language_model
 from viz_app.views.common import Selection
 
-VIEWS = {"compare": ("Compare", compare.render), "cell": ("Cell", cell.render)}
+VIEWS = {"compare": ("Compare", compare.render), "cell": ("Cell", cell.render),
+         "attention": ("Attention", attention.render), "language_model": ("Language model", language_model.render)}
 
 st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide")
 state.load_query_params(tuple(VIEWS))
