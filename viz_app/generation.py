@@ -20,6 +20,7 @@ import numpy as np
 from cells.tokens import chars
 
 MAX_N = 1000  # characters per model per request; the page says when it cuts n
+MAX_N_REREADING = 200  # the same for stand-ins, which re-read the whole text per character
 MAX_PREFIX = 500  # characters of prefix read before generating
 HOT = 5.0  # temperatures above this sample almost uniformly; the page says so
 START = "\n"  # what a model reads first when the prefix is empty (as cells.zoo does)
@@ -36,7 +37,12 @@ class Request:
     unknown: tuple[str, ...] = ()  # prefix characters the model never saw
 
 
-def check_request(prefix: str, n: int, temperature: float, top_k: int, seed: int, vocab: list[str]) -> Request:
+def max_n(model) -> int:
+    return MAX_N if hasattr(model, "generate") else MAX_N_REREADING
+
+
+def check_request(prefix: str, n: int, temperature: float, top_k: int, seed: int, vocab: list[str],
+                  limit: int = MAX_N) -> Request:
     msgs = []
     prefix = prefix if isinstance(prefix, str) else ""
     if len(prefix) > MAX_PREFIX:
@@ -48,9 +54,9 @@ def check_request(prefix: str, n: int, temperature: float, top_k: int, seed: int
     if n <= 0:
         msgs.append("n = 0: nothing to generate; each text below is the prefix alone.")
         n = 0
-    elif n > MAX_N:
-        msgs.append(f"n = {n:,} is more than this page generates at once: each model writes {MAX_N:,} characters.")
-        n = MAX_N
+    elif n > limit:
+        msgs.append(f"n = {n:,} is more than this page generates at once: each model writes {limit:,} characters.")
+        n = limit
     t = float(temperature)
     if not math.isfinite(t) or t < 0:
         msgs.append(f"temperature {temperature} is not a number ≥ 0: using 1.")

@@ -39,7 +39,7 @@ def generate(task: str, kind: str, req: generation.Request) -> str:
     return generation.generate(loaders.load_model(task, kind)[0], req)
 
 
-def generation_request(task: str, vocab: list[str]) -> generation.Request:
+def generation_request(task: str, vocab: list[str], limit: int) -> generation.Request:
     """The generation widgets, in one row; returns the checked request and says what was adjusted."""
     c = st.columns([3, 1, 1, 1, 1])
     prefix = c[0].text_input("Prefix to continue", DEFAULT_PREFIX[task], key=f"lm_prefix_{task}")
@@ -48,7 +48,7 @@ def generation_request(task: str, vocab: list[str]) -> generation.Request:
                              help="0 is greedy; 1 samples the model's own distribution; high values flatten it")
     top_k = c[3].number_input("top-k (0 = all)", 0, 10_000, 0, key="lm_top_k")
     seed = c[4].number_input("seed", 0, 2**31 - 1, 0, key="lm_seed")
-    req = generation.check_request(prefix, n, temp, top_k, seed, vocab)
+    req = generation.check_request(prefix, n, temp, top_k, seed, vocab, limit)
     for m in req.messages:
         (st.warning if "never saw" in m or "more than" in m or "very high" in m else st.info)(m)
     return req
@@ -60,7 +60,7 @@ def render(sel: Selection) -> None:
         return
     models = loaders.load_models(sel.task, sel.cfg)
     st.subheader("Generate")
-    req = generation_request(sel.task, list(models[0][0].vocab))
+    req = generation_request(sel.task, list(models[0][0].vocab), min(generation.max_n(m) for m, _ in models))
     texts = {}
     for col, kind in zip(st.columns(len(KINDS)), KINDS):
         texts[kind] = generate(sel.task, kind, req)
