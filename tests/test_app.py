@@ -32,12 +32,9 @@ def payload(at: AppTest) -> dict:
     return json.loads(json.loads(comp.proto.json_args)["payload"])
 
 
-def array(v) -> np.ndarray:
-    """A plotly JSON array: a list, or plotly ≥ 6's base64 {dtype, bdata, shape}."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        return a.reshape([int(s) for s in str(v.get("shape", a.size)).split(",")])
-    return np.asarray(v, dtype=float)
+def rows(col: dict) -> list[np.ndarray]:
+    """A stepper column's heatmap rows as (T', H) arrays."""
+    return [np.frombuffer(base64.b64decode(r["data"]), np.float32).reshape(-1, r["H"]) for r in col["rows"]]
 
 
 def ok(at: AppTest) -> None:
@@ -54,9 +51,9 @@ def test_compare_loads_and_draws_each_models_trace():
     for kind, col in zip(KINDS, p["columns"]):
         a = loaders.analyze("trec", kind, UntrainedConfig(), text)
         assert p["T"] == a.trace.T
-        z = array(col["heatmap"]["data"][0]["z"])  # row 1: h of the top layer, forward, (H, T)
-        np.testing.assert_allclose(z, np.asarray(a.trace.layer(-1, 0).h).T, rtol=1e-6)
-        names = [ann["text"].split()[0] for ann in col["heatmap"]["layout"]["annotations"]]
+        h = rows(col)[0]  # row 1: h of the top layer, forward, (T, H)
+        np.testing.assert_allclose(h, np.asarray(a.trace.layer(-1, 0).h), rtol=1e-6)
+        names = [r["name"] for r in col["rows"]]
         lt = a.trace.layer(-1, 0)
         assert names[: 1 + (lt.c is not None) + len(lt.gates)] == ["h", *(["c"] if lt.c is not None else []), *lt.gates]
         if a.probs is not None:  # a classifier: its probabilities, as the bars will show them
@@ -66,10 +63,12 @@ def test_compare_loads_and_draws_each_models_trace():
 def test_step_reported_by_the_browser_moves_state_and_url():
     at = run(task="sst2")
     ok(at)
-    assert payload(at)["columns"][0]["heatmap"]["layout"]["shapes"][0]["x0"] == -0.5  # marker at t = 0
+    assert json.loads(at.get("component_instance")[0].proto.json_args)["step"] == 0
     at.session_state["stepper"] = 4  # what stepper.js sends after the user stepped to 4
     at.run()
     ok(at)
+    at.run()  # a later run (another user action) starts the stepper where the browser left it
+    assert json.loads(at.get("component_instance")[0].proto.json_args)["step"] == 4
     assert at.session_state["t"] == 4
     assert at.query_params["step"] == ["4"] or at.query_params["step"] == "4"
     at.sidebar.radio[0].set_value("cell").run()  # the Cell view opens at the same step
@@ -118,10 +117,10 @@ def test_every_task_and_model_loads(task):
 def test_untrained_sliders_change_the_models():
     at = run(task="untrained")
     ok(at)
-    assert array(payload(at)["columns"][1]["heatmap"]["data"][0]["z"]).shape[0] == UntrainedConfig().hidden_size
+    assert rows(payload(at)["columns"][1])[0].shape[1] == UntrainedConfig().hidden_size
     at.sidebar.slider[0].set_value(16).run()  # hidden size
     ok(at)
-    assert array(payload(at)["columns"][1]["heatmap"]["data"][0]["z"]).shape[0] == 16
+    assert rows(payload(at)["columns"][1])[0].shape[1] == 16
 
 
 def test_query_params_round_trip():

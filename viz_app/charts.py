@@ -10,13 +10,13 @@ the browser stepper moves only that shape.
 
 from __future__ import annotations
 
+import base64
 import math
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 import cells
 
@@ -68,34 +68,67 @@ def quantities(trace: cells.Trace, layer: int = -1, direction: int = 0) -> list[
     return rows
 
 
-def state_heatmaps(trace: cells.Trace, tokens: list[str] | None = None, layer: int = -1, direction: int = 0,
-                   step: int = 0, max_cols: int = MAX_COLS) -> go.Figure:
-    """One heatmap row (time × units) per quantity of one layer and direction, step marked."""
+def _typed(a: np.ndarray) -> dict:
+    """A float32 array in plotly's base64 form {dtype, bdata, shape}, as fig.to_json() writes it."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii"), "shape": ",".join(map(str, a.shape))}
+
+
+def heatmap_spec(trace: cells.Trace, tokens: list[str] | None = None, layer: int = -1, direction: int = 0,
+                 step: int = 0, max_cols: int = MAX_COLS, colorbars: bool = True) -> dict:
+    """`state_heatmaps` as a plain plotly JSON dict (what the browser stepper receives).
+
+    Built directly rather than through go.Figure: graph_objects validation costs about
+    40 ms per figure, a tenth of the budget for showing a new sentence.
+    """
     rows = quantities(trace, layer, direction)
-    T, k = trace.T, stride_for(trace.T, max_cols)
+    n, T, k = len(rows), trace.T, stride_for(trace.T, max_cols)
     x = np.arange(0, T, k)  # (T',) the steps drawn
-    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.35 / len(rows) / 2,
-                        subplot_titles=[NAMES[n] for n, _ in rows])
-    for r, (name, a) in enumerate(rows, start=1):
+    gap = 0.35 / n
+    h = (1 - gap * (n - 1)) / n
+    data, layout = [], {}
+    annotations = []
+    for r, (name, a) in enumerate(rows):
         sc = scale_for(name, a)
-        dom = fig.layout[f"yaxis{r if r > 1 else ''}"].domain
-        fig.add_trace(go.Heatmap(
-            x=x, z=np.asarray(a[::k]).T,  # (H, T')
-            zmin=sc.zmin, zmax=sc.zmax, colorscale=sc.colorscale,
-            colorbar=dict(thickness=8, len=(dom[1] - dom[0]) * 0.9, y=(dom[0] + dom[1]) / 2, x=1.01,
-                          title=dict(text=sc.label, side="right", font=dict(size=9)), tickfont=dict(size=8)),
-            hovertemplate=f"{name}: t=%{{x}}, unit %{{y}}: %{{z:.3f}}<extra></extra>",
-        ), row=r, col=1)
-        fig.update_yaxes(title_text="unit", title_font=dict(size=9), tickfont=dict(size=8), row=r, col=1)
+        y0 = max(0.0, 1 - r * (h + gap) - h)  # row r's vertical domain, top to bottom
+        ax = "" if r == 0 else str(r + 1)
+        trace_ = {"type": "heatmap", "x": _typed(x), "z": _typed(np.asarray(a[::k]).T),  # (H, T')
+                  "xaxis": f"x{ax}", "yaxis": f"y{ax}", "zmin": sc.zmin, "zmax": sc.zmax,
+                  "colorscale": sc.colorscale, "showscale": colorbars,
+                  "hovertemplate": f"{name}: t=%{{x}}, unit %{{y}}: %{{z:.3f}}<extra></extra>"}
+        if colorbars:
+            trace_["colorbar"] = {"thickness": 8, "len": h * 0.9, "y": y0 + h / 2, "x": 1.01,
+                                  "title": {"text": sc.label, "side": "right", "font": {"size": 9}},
+                                  "tickfont": {"size": 8}}
+        data.append(trace_)
+        layout[f"xaxis{ax}"] = {"anchor": f"y{ax}", "domain": [0, 1], "matches": "x" if r else None,
+                                "showticklabels": r == n - 1}
+        layout[f"yaxis{ax}"] = {"anchor": f"x{ax}", "domain": [y0, min(1.0, y0 + h)], "title": {"text": "unit", "font": {"size": 9}},
+                                "tickfont": {"size": 8}}
+        title = NAMES[name] + (f"  ({sc.label})" if name == "c" and not colorbars else "")
+        annotations.append({"text": title, "x": 0, "xanchor": "left", "xref": "paper", "y": y0 + h,
+                            "yanchor": "bottom", "yref": "paper", "showarrow": False, "font": {"size": 11}})
+    bottom = f"xaxis{n if n > 1 else ''}"
     if tokens is not None and T <= TOKEN_TICKS:
-        fig.update_xaxes(tickvals=list(range(T)), ticktext=[plotly_text(t) for t in tokens], tickangle=-60,
-                         tickfont=dict(size=9), row=len(rows), col=1)
-    fig.add_shape(type="rect", xref="x", yref="paper", x0=step - k / 2, x1=step + k / 2, y0=0, y1=1,
-                  line=dict(color="black", width=1.5), fillcolor="rgba(0,0,0,0)")
-    fig.update_annotations(font=dict(size=11), x=0, xanchor="left")
-    fig.update_layout(height=ROW_PX * len(rows) + 90, margin=dict(l=40, r=70, t=24, b=60),
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
-    return fig
+        layout[bottom].update(tickvals=list(range(T)), ticktext=[plotly_text(t) for t in tokens], tickangle=-60,
+                              tickfont={"size": 9})
+    layout.update(
+        annotations=annotations,
+        shapes=[{"type": "rect", "xref": "x", "yref": "paper", "x0": step - k / 2, "x1": step + k / 2,
+                 "y0": 0, "y1": 1, "line": {"color": "black", "width": 1.5}, "fillcolor": "rgba(0,0,0,0)"}],
+        height=ROW_PX * n + 90, margin={"l": 40, "r": 70 if colorbars else 10, "t": 24, "b": 60},
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+    )
+    for ax in layout.values():
+        if isinstance(ax, dict) and ax.get("matches", 0) is None:
+            del ax["matches"]
+    return {"data": data, "layout": layout}
+
+
+def state_heatmaps(trace: cells.Trace, tokens: list[str] | None = None, layer: int = -1, direction: int = 0,
+                   step: int = 0, max_cols: int = MAX_COLS, colorbars: bool = True) -> go.Figure:
+    """One heatmap row (time × units) per quantity of one layer and direction, step marked."""
+    return go.Figure(heatmap_spec(trace, tokens, layer, direction, step, max_cols, colorbars))
 
 
 @dataclass(frozen=True)

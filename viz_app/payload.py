@@ -1,18 +1,29 @@
 """The Compare view's browser payload: every column's figures and per-step data as JSON.
 
 Pure (no Streamlit): `compare_payload` is what `viz_app.stepper` sends to the browser
-once per sentence. Figures are plotly JSON (arrays as base64 typed arrays), so a column
-is drawn by the same `viz_app.charts` functions a notebook would call.
+once per sentence. Each column carries the quantities `viz_app.charts.state_heatmaps`
+draws (same rows, same decimation, same colour scales), as base64 float32 arrays that
+the browser paints on canvases; plotly would need ~100 ms per figure to redraw them.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import charts
+from .scales import NAMES, SIGMOID, TANH, lut, scale_for
+
+
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype=np.float32).tobytes()).decode("ascii")
+
+
+# 256-colour tables of the shared scales, so the browser's canvases match plotly's colours.
+LUTS = {s.colorscale: base64.b64encode(lut(s)).decode("ascii") for s in (SIGMOID, TANH)}
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,10 @@ class Column:
     model: object  # a cells model (CONTRACTS.md section 4) or a viz_app.standin.StandinModel
     analysis: object  # what model.analyze(text) returned
     warning: str = ""  # shown above the column, e.g. "untrained stand-in"
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 
 
 def describe(model) -> str:
@@ -38,7 +53,13 @@ def strip_tokens(text: str, spans: list[tuple[int, int]]) -> list[str]:
 def column_payload(col: Column, step: int, max_cols: int = charts.MAX_COLS) -> dict:
     a, m = col.analysis, col.model
     tr = a.trace
-    fig = charts.state_heatmaps(tr, a.tokens, step=step, max_cols=max_cols)
+    k = charts.stride_for(tr.T, max_cols)
+    rows = []
+    for name, arr in charts.quantities(tr):
+        sc = scale_for(name, arr)
+        title = NAMES[name] + (f"   {sc.label}" if name == "c" else "")
+        rows.append({"name": name, "title": title, "colorscale": sc.colorscale, "zmin": sc.zmin, "zmax": sc.zmax,
+                     "H": int(arr.shape[1]), "data": _b64(np.asarray(arr[::k]))})  # (T', H) float32
     out = charts.step_outputs(m, a)
     warning = col.warning
     if not tr.finite:
@@ -48,8 +69,9 @@ def column_payload(col: Column, step: int, max_cols: int = charts.MAX_COLS) -> d
         "meta": describe(m),
         "warning": warning,
         "unknown": [int(i) for i in a.unknown],
-        "heatmap": json.loads(fig.to_json()),
-        "marker_half": charts.stride_for(tr.T, max_cols) / 2,
+        "rows": rows,
+        "stride": k,
+        "cols": len(range(0, tr.T, k)),
         "output": None if out is None else {
             "title": out.title,
             "labels": [[charts.visible(l) for l in row] for row in out.labels],  # set as textContent
@@ -69,8 +91,8 @@ def compare_payload(text: str, columns: list[Column], step: int = 0, note: str =
     k = charts.stride_for(T, max_cols)
     if k > 1:
         note = (note + " " if note else "") + (
-            f"{T:,} steps: the heatmaps show every {k}th step (the marker covers {k} steps); "
+            f"{T:,} steps: the heatmaps show every {_ordinal(k)} step (the marker covers {k} steps); "
             "outputs and tokens follow every step.")
-    doc = {"T": T, "tokens": strip_tokens(text, a0.spans), "note": note,
+    doc = {"T": T, "tokens": strip_tokens(text, a0.spans), "note": note, "luts": LUTS,
            "columns": [column_payload(c, step, max_cols) for c in columns]}
     return json.dumps(doc, allow_nan=False, separators=(",", ":"))

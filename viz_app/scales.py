@@ -55,3 +55,11 @@ def colour(scale: Scale, value: float) -> str:
         return "rgb(200,200,200)"
     u = min(1.0, max(0.0, (value - scale.zmin) / (scale.zmax - scale.zmin)))
     return sample_colorscale(get_colorscale(scale.colorscale), [u])[0]
+
+
+def lut(scale: Scale, n: int = 256) -> bytes:
+    """The scale as n RGB triples (n·3 bytes), for painting pixels in the browser."""
+    from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
+
+    cols = sample_colorscale(get_colorscale(scale.colorscale), [i / (n - 1) for i in range(n)])
+    return bytes(int(round(v)) for c in cols for v in unlabel_rgb(c))

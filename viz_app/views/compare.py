@@ -11,14 +11,19 @@ from .common import Selection, checked_text, unknown_message
 
 
 def render(sel: Selection) -> None:
-    checked = checked_text(sel)
+    # Messages come and go with the text; inside one container they never move the
+    # stepper to another place in the page, which would make the browser reload it.
+    notes = st.container()
+    with notes:
+        checked = checked_text(sel)
     if checked is None:
         return
     try:
-        unknown_message(sel.task, sel.cfg, KINDS[1], checked.text)
+        with notes:
+            unknown_message(sel.task, sel.cfg, KINDS[1], checked.text)
         payload, key, T = loaders.compare_payload(sel.task, sel.cfg, checked.text)
     except ValueError as e:  # a model refused the text, with its own clear message
-        st.error(str(e))
+        notes.error(str(e))
         return
     _steps(payload, key, T)
 

@@ -1,9 +1,10 @@
 // Client-side stepping for the Compare view.
 //
-// Streamlit sends the whole payload (every model's trace as plotly figures) once per
-// sentence; moving the step only restyles what moves: the step marker on each heatmap,
-// the output bars and the token strip. The step goes back to Streamlit debounced, only
-// for the URL and session state.
+// Streamlit sends the payload (viz_app/payload.py: every model's recorded arrays) once
+// per sentence. Heatmaps are drawn once per sentence on canvases, one pixel per (step,
+// unit), coloured through the same colour tables plotly uses in the other views. Moving
+// the step then touches only what moves: an overlaid marker, the output bars and the
+// token strip. The step goes back to Streamlit debounced, only for the URL and state.
 //
 // User text only ever reaches the DOM through textContent.
 (function () {
@@ -12,7 +13,8 @@
   const slider = $("step"), play = $("play"), stepText = $("step-text"), note = $("note"), columnsEl = $("columns");
   const WINDOW = 30; // tokens either side of the current one in each strip
   const REPORT_MS = 300;
-  let P = null, key = null, t = 0, cols = [], timer = null, reportTimer = null, reported = null;
+  let buildMs = 0, parseMs = 0; // the last sentence's costs, reported with "rnnscope:drawn"
+  let P = null, key = null, t = 0, cols = [], luts = {}, timer = null, reportTimer = null, reported = null;
 
   function send(type, extra) {
     window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, extra || {}), "*");
@@ -23,72 +25,101 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
+  function bytes(b64) {
+    const bin = atob(b64), u = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+    return u;
+  }
   const clamp = (s) => Math.max(0, Math.min(P.T - 1, s | 0));
-  const plotConfig = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+
+  // -- heatmaps ------------------------------------------------------------------------
+  // row: {name, title, colorscale, zmin, zmax, H, data: base64 float32 (cols, H)}
+  function drawHeatmap(canvas, row, ncols) {
+    const H = row.H, W = ncols, z = new Float32Array(bytes(row.data).buffer), lut = luts[row.colorscale];
+    canvas.width = W;
+    canvas.height = H;
+    const ctx = canvas.getContext("2d"), img = ctx.createImageData(W, H), d = img.data;
+    const scale = 255 / (row.zmax - row.zmin);
+    for (let j = 0; j < W; j++) {
+      for (let u = 0; u < H; u++) {
+        const v = z[j * H + u], p = (u * W + j) * 4;
+        if (Number.isFinite(v)) {
+          const q = Math.max(0, Math.min(255, Math.round((v - row.zmin) * scale))) * 3;
+          d[p] = lut[q]; d[p + 1] = lut[q + 1]; d[p + 2] = lut[q + 2];
+        } else {
+          d[p] = d[p + 1] = d[p + 2] = 210; // overflowed to inf/NaN
+        }
+        d[p + 3] = 255;
+      }
+    }
+    ctx.putImageData(img, 0, 0);
+    canvas._z = z; // for the hover read-out
+    canvas._row = row;
+  }
+
+  function hover(c, ev) {
+    const cv = ev.target, r = cv.getBoundingClientRect(), row = cv._row;
+    const j = Math.min(c.spec.cols - 1, Math.floor((ev.clientX - r.left) / r.width * c.spec.cols));
+    const u = Math.min(row.H - 1, Math.floor((ev.clientY - r.top) / r.height * row.H));
+    const step = j * c.spec.stride, v = cv._z[j * row.H + u];
+    c.readout.textContent = row.name + " at t = " + step + " (" + P.tokens[step] + "), unit " + u + ": " + (Number.isFinite(v) ? v.toFixed(3) : String(v));
+  }
+
+  // -- columns -------------------------------------------------------------------------
+  function skeleton() {
+    const c = { root: el("div", "col"), title: el("h3"), meta: el("div", "meta"), warn: el("div", "warn"),
+      outTitle: el("div", "out-title"), bars: el("div", "bars"), detail: el("div", "detail"),
+      strip: el("div", "strip"), heat: el("div", "heat"), marker: el("div", "marker"), readout: el("div", "readout") };
+    c.heat.append(c.marker);
+    c.root.append(c.title, c.meta, c.warn, c.outTitle, c.bars, c.detail, c.strip, c.heat, c.readout);
+    return c;
+  }
 
   function build(p) {
     stop();
-    cols.forEach((c) => Plotly.purge(c.heat));
-    columnsEl.replaceChildren();
-    columnsEl.style.setProperty("--ncols", p.columns.length);
+    luts = {};
+    for (const name in p.luts) luts[name] = bytes(p.luts[name]);
     note.textContent = p.note || "";
     slider.max = String(p.T - 1);
-    cols = p.columns.map((c) => {
-      const root = el("div", "col");
-      root.append(el("h3", "", c.title), el("div", "meta", c.meta), el("div", "warn", c.warning || ""));
-      const outTitle = el("div", "out-title", c.output ? c.output.title : "");
-      const bars = c.output ? el("div", "bars") : null;
-      const rows = [];
-      if (bars) {
-        const k = c.output.values[0].length;
-        for (let j = 0; j < k; j++) {
-          const lab = el("span", "bar-label"), track = el("span", "bar-track"), fill = el("span", "bar-fill"), val = el("span", "bar-value");
-          lab.dir = "auto";
-          track.append(fill);
-          bars.append(lab, track, val);
-          rows.push({ lab: lab, fill: fill, val: val });
-        }
+    columnsEl.style.setProperty("--ncols", p.columns.length);
+    while (cols.length > p.columns.length) cols.pop().root.remove();
+    p.columns.forEach((spec, n) => {
+      if (!cols[n]) { cols[n] = skeleton(); columnsEl.append(cols[n].root); }
+      const c = cols[n];
+      c.spec = spec;
+      c.unk = new Set(spec.unknown || []);
+      c.title.textContent = spec.title;
+      c.meta.textContent = spec.meta;
+      c.warn.textContent = spec.warning || "";
+      c.outTitle.textContent = spec.output ? spec.output.title : "";
+      c.detail.textContent = "";
+      c.readout.textContent = "hover a heatmap to read a value; unit 0 is the top row";
+      c.bars.replaceChildren();
+      c.rows = [];
+      const k = spec.output ? spec.output.values[0].length : 0;
+      for (let j = 0; j < k; j++) {
+        const lab = el("span", "bar-label"), track = el("span", "bar-track"), fill = el("span", "bar-fill"), val = el("span", "bar-value");
+        lab.dir = "auto";
+        track.append(fill);
+        c.bars.append(lab, track, val);
+        c.rows.push({ lab: lab, fill: fill, val: val });
       }
-      const detail = el("div", "detail");
-      const strip = el("div", "strip");
-      const spans = [];
-      for (let i = 0; i < Math.min(p.T, 2 * WINDOW + 1); i++) { const s = el("span", "tok"); s.dir = "auto"; strip.append(s); spans.push(s); }
-      const wrap = el("div", "heat-wrap"), heat = el("div", "heat"), marker = el("div", "marker");
-      wrap.append(heat, marker);
-      root.append(outTitle);
-      if (bars) root.append(bars, detail);
-      root.append(strip, wrap);
-      columnsEl.append(root);
-      // The figure's shapes[0] is the step marker for static use (notebooks); here an
-      // overlaid div replaces it, because moving a div costs nothing and a plotly
-      // relayout redraws the whole figure (about 35 ms each).
-      const layout = Object.assign({}, c.heatmap.layout, { shapes: [] });
-      Plotly.newPlot(heat, c.heatmap.data, layout, plotConfig);
-      const col = { spec: c, detail: detail, heat: heat, marker: marker, rows: rows, spans: spans, unk: new Set(c.unknown || []), geom: null };
-      const measure = () => { col.geom = geometry(heat, c.marker_half); placeMarker(col); };
-      heat.on("plotly_afterplot", measure);
-      measure();
-      return col;
+      c.strip.replaceChildren();
+      c.spans = [];
+      for (let i = 0; i < Math.min(p.T, 2 * WINDOW + 1); i++) { const s = el("span", "tok"); s.dir = "auto"; c.strip.append(s); c.spans.push(s); }
+      c.heat.replaceChildren(c.marker);
+      for (const row of spec.rows) {
+        const title = el("div", "row-title", row.title), cv = el("canvas", "hm");
+        cv.style.height = Math.max(48, Math.min(140, 2 * row.H)) + "px";
+        cv.addEventListener("mousemove", (ev) => hover(c, ev));
+        c.heat.append(title, cv);
+        drawHeatmap(cv, row, spec.cols);
+      }
+      // The marker spans all rows; in percent of the width, so resizing needs nothing.
+      c.marker.style.width = (100 / spec.cols) + "%";
     });
   }
 
-  // Pixel geometry of the time axis, measured after each plotly draw (resize, zoom).
-  function geometry(gd, half) {
-    const fl = gd._fullLayout;
-    if (!fl || !fl.xaxis || !fl._size) return null;
-    const xa = fl.xaxis, p0 = xa.l2p(0), p1 = xa.l2p(1);
-    return { x0: xa._offset + p0, dx: p1 - p0, half: half, top: fl._size.t, height: fl._size.h, right: xa._offset + xa._length, left: xa._offset };
-  }
-  function placeMarker(c) {
-    const g = c.geom, m = c.marker;
-    if (!g) { m.style.display = "none"; return; }
-    const a = Math.max(g.left, g.x0 + (t - g.half) * g.dx), b = Math.min(g.right, g.x0 + (t + g.half) * g.dx);
-    m.style.display = "block";
-    m.style.top = g.top + "px";
-    m.style.height = g.height + "px";
-    m.style.width = Math.max(2, b - a) + "px";
-    m.style.transform = "translateX(" + a + "px)";
-  }
   function drawBars(c, step) {
     const o = c.spec.output;
     if (!o) return;
@@ -119,7 +150,7 @@
     slider.value = String(t);
     stepText.textContent = "t = " + t + " / " + (P.T - 1) + " · " + P.tokens[t];
     for (const c of cols) {
-      placeMarker(c);
+      c.marker.style.left = (100 * Math.floor(t / c.spec.stride) / c.spec.cols) + "%";
       drawBars(c, t);
       drawStrip(c, t);
     }
@@ -127,17 +158,17 @@
     const stamp = key + ":" + t;
     requestAnimationFrame(() => setTimeout(() => {
       document.body.dataset.drawn = stamp;
-      window.dispatchEvent(new CustomEvent("rnnscope:drawn", { detail: { stamp: stamp, at: performance.timeOrigin + performance.now() } }));
+      window.dispatchEvent(new CustomEvent("rnnscope:drawn", { detail: { stamp: stamp, at: performance.timeOrigin + performance.now(), buildMs: buildMs, parseMs: parseMs } }));
     }, 0));
   }
 
+  // -- time ----------------------------------------------------------------------------
   function report() {
     clearTimeout(reportTimer);
     reportTimer = setTimeout(() => {
       if (timer === null && t !== reported) { reported = t; send("streamlit:setComponentValue", { value: t, dataType: "json" }); }
     }, REPORT_MS);
   }
-
   function stop() {
     if (timer !== null) { clearInterval(timer); timer = null; }
     play.textContent = "▶ Play";
@@ -145,7 +176,7 @@
   }
   function start() {
     if (t >= P.T - 1) show(0);
-    const ms = Math.max(30, Math.min(400, 12000 / P.T)); // a whole sentence in about 12 s
+    const ms = Math.max(30, Math.min(400, 12000 / P.T)); // a whole text in about 12 s
     timer = setInterval(() => { if (t >= P.T - 1) { stop(); report(); } else show(t + 1); }, ms);
     play.textContent = "⏸ Pause";
     play.setAttribute("aria-label", "pause");
@@ -160,9 +191,13 @@
     const a = d.args;
     if (a.payload_key !== key) {
       key = a.payload_key;
+      const t0 = performance.now();
       P = JSON.parse(a.payload);
+      const t1 = performance.now();
       reported = a.step;
       build(P);
+      parseMs = t1 - t0;
+      buildMs = performance.now() - t1;
       show(a.step);
     }
   });
