@@ -17,6 +17,7 @@ from .charts import TOKEN_TICKS, plotly_text
 
 WEIGHT_SCALE = "Viridis"  # attention weights, 0 (dark) to the largest weight shown (bright)
 BAR_COLOUR = "#ff4b4b"  # Streamlit's primary red, readable on light and dark
+VALUE_LABELS = 12  # print the weights in the heatmap's cells up to this many tokens
 
 
 def _token_axis(fig: go.Figure, tokens: list[str]) -> None:
@@ -50,20 +51,22 @@ def attention_bars(tokens: list[str], weights: np.ndarray, step: int = 0, ymax: 
 
 def rules_heatmap(tokens: list[str], rules: list[tuple[str, np.ndarray]], step: int = 0,
                   zmax: float | None = None) -> go.Figure:
-    """One row per scoring rule (label, weights (T,)), coloured on [0, zmax] with the values printed."""
+    """One row per scoring rule (label, weights (T,)), coloured on [0, zmax]; values printed for short texts.
+
+    The view labels untrained rules with a trailing * (explained beside the chart)."""
     labels = [label for label, _ in rules]
     z = np.stack([np.asarray(w, dtype=float) for _, w in rules])  # (R, T)
     top = float(zmax if zmax is not None else z.max(initial=0.0)) or 1.0
+    numbers = z.shape[1] <= VALUE_LABELS
     fig = go.Figure(go.Heatmap(
         z=z, x=np.arange(z.shape[1]), y=labels, zmin=0.0, zmax=top, colorscale=WEIGHT_SCALE,
-        text=np.round(z, 2) if z.shape[1] <= TOKEN_TICKS else None,
-        texttemplate="%{text}" if z.shape[1] <= TOKEN_TICKS else None, textfont=dict(size=9),
+        text=np.round(z, 2) if numbers else None, texttemplate="%{text}" if numbers else None, textfont=dict(size=9),
         colorbar=dict(thickness=8, title=dict(text="a_t", side="right")),
         hovertemplate="%{y}<br>t=%{x}: a_t = %{z:.4f}<extra></extra>"))
     _token_axis(fig, tokens)
-    fig.update_yaxes(autorange="reversed", fixedrange=True, tickfont=dict(size=10))
+    fig.update_yaxes(autorange="reversed", fixedrange=True, tickfont=dict(size=10), automargin=True)
     _marker(fig, step)
-    fig.update_layout(height=70 + 34 * len(labels) + 60, margin=dict(l=10, r=10, t=8, b=70),
+    fig.update_layout(height=70 + 34 * len(labels) + 60, margin=dict(l=80, r=10, t=8, b=70),
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
     return fig
 

@@ -66,8 +66,9 @@ def attention_column(col: Column, compare: bool, wmax: float, step: int = 0) -> 
     shown = rules if compare else rules[:1]
     plots = [{"fig": json.loads(charts_attention.attention_bars(a.tokens, rules[0].weights, step, wmax).to_json())}]
     if compare:
-        heat = charts_attention.rules_heatmap(a.tokens, [(r.label, r.weights) for r in rules], step)
-        plots.append({"fig": json.loads(heat.to_json())})
+        heat = charts_attention.rules_heatmap(a.tokens, [(r.row_label, r.weights) for r in rules], step)
+        plots.append({"fig": json.loads(heat.to_json()),
+                      "caption": "Each rule's weights on the same states; * marks an untrained scorer."})
     probs = getattr(a, "probs", None)
     warning = col.warning
     if not rules[0].trained:

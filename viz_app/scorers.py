@@ -43,6 +43,11 @@ class Rule:
     bias: float = 0.0
     scores: np.ndarray | None = None  # (T,) s_t; computed from the terms unless given
     weights: np.ndarray | None = None  # (T,) a_t = softmax(s)
+    short: str = ""  # a chart's row label; defaults to the label
+
+    @property
+    def row_label(self) -> str:
+        return self.short or self.label
 
     def __post_init__(self) -> None:
         if self.scores is None:
@@ -71,7 +76,7 @@ def _additive(H: np.ndarray, W: np.ndarray, b: np.ndarray, v: np.ndarray, traine
     u = H @ W.T + b  # (T, A)
     label = "additive (trained)" if trained else "additive (untrained)"
     return Rule("trained" if trained else "additive", label, "s_t = v · tanh(W h_t + b)", trained, note,
-                v, np.tanh(u), ("v", "tanh(u)", "a"), **given)
+                v, np.tanh(u), ("v", "tanh(u)", "a"), short="additive" if trained else "additive*", **given)
 
 
 def trained_rule(model, analysis) -> Rule | None:
@@ -99,11 +104,12 @@ def untrained_rules(H: np.ndarray, seed: int = SEED, with_additive: bool = False
     w = rng.standard_normal(D) / np.sqrt(D)  # (D,)
     qn = "q = mean of the states h_1 … h_T (no trained query)"
     rules = [
-        Rule("dot", "dot product (untrained)", "s_t = q · h_t", False, qn, q, H, ("q", "h_t", "i")),
+        Rule("dot", "dot product (untrained)", "s_t = q · h_t", False, qn, q, H, ("q", "h_t", "i"),
+             short="dot*"),
         Rule("scaled_dot", "scaled dot product (untrained)", "s_t = q · h_t / √D", False, qn, q, H,
-             ("q", "h_t", "i"), scale=1 / np.sqrt(D)),
+             ("q", "h_t", "i"), scale=1 / np.sqrt(D), short="scaled dot*"),
         Rule("concat_linear", "concat-linear (untrained)", "s_t = w · h_t + b", False,
-             f"w ~ N(0, 1/D) with seed {seed}, b = 0", w, H, ("w", "h_t", "i")),
+             f"w ~ N(0, 1/D) with seed {seed}, b = 0", w, H, ("w", "h_t", "i"), short="concat-lin.*"),
     ]
     if with_additive:
         W = rng.standard_normal((ATTENTION_SIZE, D)) / np.sqrt(D)  # (A, D)

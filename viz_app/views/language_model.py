@@ -59,13 +59,20 @@ def render(sel: Selection) -> None:
         panels.task_hint(LANGUAGE_MODELS, "The Language-model view shows the character language models.")
         return
     models = loaders.load_models(sel.task, sel.cfg)
-    st.subheader("Generate")
-    req = generation_request(sel.task, list(models[0][0].vocab), min(generation.max_n(m) for m, _ in models))
-    texts = {}
-    for col, kind in zip(st.columns(len(KINDS)), KINDS):
-        texts[kind] = generate(sel.task, kind, req)
-        col.markdown(f"**{kind.upper()}** writes:")
-        col.code(texts[kind], language=None, wrap_lines=True, height=160)  # user text as code: never markdown or HTML
+    step_box, gen_box = st.container(), st.container()  # stepping shows first; it steps generated text too
+    with gen_box:
+        st.subheader("Generate")
+        req = generation_request(sel.task, list(models[0][0].vocab), min(generation.max_n(m) for m, _ in models))
+        texts = {}
+        for col, kind in zip(st.columns(len(KINDS)), KINDS):
+            texts[kind] = generate(sel.task, kind, req)
+            col.markdown(f"**{kind.upper()}** writes:")
+            col.code(texts[kind], language=None, wrap_lines=True, height=160)  # user text as code: never markdown or HTML
+    with step_box:
+        _step_section(sel, texts, req)
+
+
+def _step_section(sel: Selection, texts: dict[str, str], req: generation.Request) -> None:
     st.subheader("Step through")
     sources = [TYPED] + [f"{k.upper()}'s text" for k in KINDS]
     source = st.radio("Text to step through", sources, horizontal=True, key="lm_source",

@@ -119,7 +119,10 @@
       root.append(el("h3", "", c.title), el("div", "meta", c.meta), el("div", "warn", c.warning || ""));
       const col = { spec: c, plots: [], cur: null };
       if (p.mode === "attention") buildAttention(c, root, col); else buildLM(c, root, col);
-      for (const pl of c.plots) col.plots.push(plot(root, pl.fig));
+      for (const pl of c.plots) {
+        if (pl.caption) root.append(el("div", "meta", pl.caption));
+        col.plots.push(plot(root, pl.fig));
+      }
       if (col.formulas) col.formulas.forEach((f) => root.append(f.box)); // below the charts
       columnsEl.append(root);
       return col;

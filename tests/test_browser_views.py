@@ -1,0 +1,145 @@
+"""End to end in a real browser for the Attention and Language-model views.
+
+Debian's Chromium, driven by Playwright, against `streamlit run` (viz_app.testing's
+AppServer and browser). Opens each view from a URL, steps with the keyboard and by
+clicking a token, flips the scoring-rule switch, steps into a generated text, and
+measures slider → drawn latency; fails on any console error, page error or Streamlit
+exception box. Screenshots go to $RNNSCOPE_ARTIFACTS (else a pytest temp dir) and to
+docs/screenshots/{attention,language_model}.png.
+
+Skips locally without /usr/bin/chromium or playwright; with CI=true it fails instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from viz_app import testing
+from viz_app.viewstepper import NAME
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+STEP_BAR_MS = 80  # median slider -> drawn, the issue's bar
+
+
+def _require_browser() -> None:
+    missing = []
+    if not Path(testing.CHROMIUM).exists():
+        missing.append(f"no Chromium at {testing.CHROMIUM}")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package is not installed")
+    if missing:
+        reason = "; ".join(missing) + " (install Debian's chromium and `pip install -e .[test]`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("browser test cannot run in CI: " + reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    d = Path(os.environ.get("RNNSCOPE_ARTIFACTS") or tmp_path_factory.mktemp("browser-artifacts"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def view_frame(page, not_key: str | None = None, timeout: float = 60.0):
+    """The view stepper's iframe once it has drawn a payload (other than `not_key`)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        for f in page.frames:
+            if NAME in f.url:
+                try:
+                    stamp = f.evaluate("document.body && document.body.dataset.drawn || ''")
+                except Exception:
+                    continue
+                if stamp and (not_key is None or not stamp.startswith(not_key + ":")):
+                    return f
+        page.wait_for_timeout(25)
+    raise TimeoutError("the view stepper never drew")
+
+
+def stamp(frame) -> tuple[str, int]:
+    key, step = frame.evaluate("document.body.dataset.drawn").split(":")
+    return key, int(step)
+
+
+def shot(page, frame, artifacts: Path, name: str) -> None:
+    page.set_viewport_size({"width": 1500, "height": 1500})
+    frame.locator("#controls").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)  # let plotly finish drawing at the new size
+    path = artifacts / f"{name}.png"
+    page.screenshot(path=str(path))
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, DOCS / f"{name}.png")
+
+
+def url(srv, **q) -> str:
+    return srv.url + "?" + urllib.parse.urlencode(q)
+
+
+def latency(frame, artifacts: Path, name: str) -> float:
+    lat = testing.step_latencies(frame, n=30)
+    med = statistics.median(lat)
+    (artifacts / f"latency_{name}.json").write_text(json.dumps({"median_ms": med, "all_ms": lat}))
+    print(f"{name}: slider -> drawn median {med:.1f} ms, max {max(lat):.1f} ms over {len(lat)} steps")
+    return med
+
+
+def test_attention_and_language_model_views(artifacts):
+    _require_browser()
+    errors: list[str] = []
+    with testing.AppServer(log=artifacts / "streamlit-views.log") as srv, testing.browser() as ctx:
+        page = ctx.new_page()
+        page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        srv.wait_healthy()
+
+        # Attention, from a URL, with markup that must show as text.
+        page.goto(url(srv, view="attention", task="trec", text="Who wrote <b>Hamlet</b>, and when?", step=1))
+        frame = view_frame(page)
+        key, t = stamp(frame)
+        assert t == 1
+        text = frame.locator(".col .text").first
+        assert "<b>Hamlet</b>" in text.inner_text() and frame.locator(".col .text b").count() == 0
+        formula = frame.locator(".formula").first
+        assert "a_t =" in formula.inner_text() and "at t = 1" in formula.inner_text()
+        frame.locator("#step").focus()
+        frame.locator("#step").press("ArrowRight")
+        frame.wait_for_function(f"document.body.dataset.drawn === '{key}:2'", timeout=5_000, polling=20)
+        assert "at t = 2" in formula.inner_text()
+        frame.locator(".col .text .tk").nth(4).click()  # choosing a token by clicking it
+        frame.wait_for_function(f"document.body.dataset.drawn === '{key}:4'", timeout=5_000, polling=20)
+        page.wait_for_url(re.compile(r"step=4\b"), timeout=5_000)  # reported back, debounced
+        assert latency(frame, artifacts, "attention") <= STEP_BAR_MS
+        page.get_by_text("Compare with other scoring rules").click()
+        frame = view_frame(page, not_key=key)
+        assert frame.locator(".col").first.locator(".formula").count() >= 4
+        assert "untrained" in frame.locator(".col").first.inner_text()
+        shot(page, frame, artifacts, "attention")
+
+        # Language model: step the typed text, then step into the LSTM's generated text.
+        page.goto(url(srv, view="language_model", task="shakespeare", text="ROMEO: But soft"))
+        frame = view_frame(page)
+        key, _ = stamp(frame)
+        bars = frame.locator(".col .bars").first
+        assert bars.locator(".bar-label").count() == 10
+        assert "running perplexity" in frame.locator(".col").first.inner_text()
+        assert latency(frame, artifacts, "language_model") <= STEP_BAR_MS
+        page.get_by_text("LSTM's text").click()
+        frame = view_frame(page, not_key=key)
+        generated = page.locator('[data-testid="stCode"]').nth(1).inner_text()
+        assert frame.locator(".col .text").first.inner_text().strip() == generated.strip()
+        shot(page, frame, artifacts, "language_model")
+        assert page.locator('[data-testid="stException"]').count() == 0
+    assert not errors, "\n".join(errors)
