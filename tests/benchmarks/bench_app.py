@@ -16,6 +16,7 @@ Not a pytest test: timings belong to a machine, not to a pass/fail.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import urllib.parse
@@ -106,7 +107,10 @@ def main() -> None:
         b = f"≤ {budget} / ≤ {p95_budget}" if p95_budget else f"≤ {budget}"
         return f"| {what} | {med:.0f} | {p} | {b} | {len(xs)} | {'yes' if ok else '**no**'} |"
 
-    print(f"task `{args.task}`, {int(T) + 1}-token sentence, {int(T_long) + 1}-token long input; times in ms\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"task `{args.task}`, {int(T) + 1}-token sentence, {int(T_long) + 1}-token long input; times in ms; "
+          f"{os.cpu_count()} CPUs, load average {load} at the end; "
+          f"server starts: {', '.join(f'{x:.0f}' for x in starts)}\n")
     print("| measure | median | p95 | budget (median / p95) | n | met |")
     print("|---|---|---|---|---|---|")
     print(row("step key press → every chart updated", steps, *BUDGET["step"]))
