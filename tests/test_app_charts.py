@@ -77,6 +77,9 @@ def test_lm_output_is_top_k_sorted_with_the_actual_next_token():
     out = charts.step_outputs(m, a, k=5)
     assert out.values.shape == (3, 5) and np.all(np.diff(out.values, axis=1) <= 0)
     assert out.detail[0].startswith("actual next: b") and out.detail[-1] == "end of the text"
+    bars = charts.output_bars(out, step=1)
+    np.testing.assert_allclose(array(bars.to_plotly_json()["data"][0]["x"]), out.values[1])
+    assert bars.layout.xaxis.range == (0, 1)  # fixed, so bars compare across steps
 
 
 def test_plotly_text_escapes_markup():

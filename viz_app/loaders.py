@@ -36,13 +36,18 @@ def load_model(task: str, kind: str, cfg: UntrainedConfig = UntrainedConfig()):
         return m, note
 
 
+def model(task: str, kind: str, cfg: UntrainedConfig) -> tuple[object, str]:
+    """(model, note); the sliders' settings only matter for the untrained task."""
+    return load_model(task, kind, cfg if task == "untrained" else UntrainedConfig())
+
+
 def load_models(task: str, cfg: UntrainedConfig) -> list[tuple[object, str]]:
-    return [load_model(task, kind, cfg if task == "untrained" else UntrainedConfig()) for kind in KINDS]
+    return [model(task, kind, cfg) for kind in KINDS]
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
 def analyze(task: str, kind: str, cfg: UntrainedConfig, text: str):
-    return load_model(task, kind, cfg if task == "untrained" else UntrainedConfig())[0].analyze(text)
+    return model(task, kind, cfg)[0].analyze(text)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -20,7 +20,7 @@ def render(sel: Selection) -> None:
         return
     c1, c2, c3 = st.columns(3)
     kind = c1.radio("Model", KINDS, format_func=str.upper, horizontal=True, key="cell_kind")
-    model, note = loaders.load_model(sel.task, kind, sel.cfg if sel.task == "untrained" else type(sel.cfg)())
+    model, note = loaders.model(sel.task, kind, sel.cfg)
     try:
         unknown_message(sel.task, sel.cfg, kind, checked.text)
         a = loaders.analyze(sel.task, kind, sel.cfg, checked.text)
