@@ -11,6 +11,7 @@ text for every character: slower, but only used until the trained models land.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -81,10 +82,25 @@ def generate(model, req: Request) -> str:
     if req.n == 0:
         return req.prefix
     if hasattr(model, "generate"):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_torch_thread():
             warnings.simplefilter("ignore")  # unknown prefix characters: the page already says so
             return model.generate(req.prefix, n=req.n, temperature=req.temperature, top_k=req.top_k, seed=req.seed)
     return _generate_by_rereading(model, req)
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """Batch-1, one-character steps are tiny: torch's thread pool only adds hand-off cost, which
+    grows to seconds per 200 characters when another process keeps the cores busy. (Measured in
+    tests/benchmarks/bench_generate.py.) The setting is process-wide, so it is restored after."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 def _generate_by_rereading(model, req: Request) -> str:
