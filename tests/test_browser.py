@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,5 +104,22 @@ def test_type_step_play_switch(artifacts):
         # Back to Compare: the stepper draws again.
         page.get_by_text("Compare", exact=True).click()
         testing.stepper_frame(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+    assert not errors, "\n".join(errors)
+
+
+def test_rnnscope_command_serves_the_app_from_any_directory(artifacts):
+    _require_browser()
+    exe = Path(sys.executable).with_name("rnnscope")
+    if not exe.exists():
+        pytest.fail(f"the rnnscope console command is not installed next to {sys.executable}; run `pip install -e .`")
+    errors: list[str] = []
+    with testing.AppServer(log=artifacts / "rnnscope.log", command=[str(exe)]) as srv, testing.browser() as ctx:
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        srv.wait_healthy()
+        page.goto(srv.url)
+        frame = testing.stepper_frame(page)  # the Compare view drew its first step
+        assert frame.locator(".col").count() == 3
         assert page.locator('[data-testid="stException"]').count() == 0
     assert not errors, "\n".join(errors)

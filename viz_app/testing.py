@@ -38,7 +38,10 @@ def free_port() -> int:
 class AppServer:
     """`streamlit run viz_app/app.py` on a free port; `started` is time.perf_counter() at launch."""
 
-    def __init__(self, port: int | None = None, log: Path | None = None):
+    def __init__(self, port: int | None = None, log: Path | None = None, command: list[str] | None = None):
+        """command: how to start the app, default `python -m streamlit run viz_app/app.py`
+        with the project's flags; e.g. ["rnnscope"] to test the console command."""
+        self.command = command
         self.port = port or free_port()
         self.url = f"http://localhost:{self.port}/"
         self.log = log
@@ -47,12 +50,14 @@ class AppServer:
 
     def __enter__(self) -> "AppServer":
         self._cwd = tempfile.TemporaryDirectory(prefix="rnnscope-cwd-")
-        out = open(self.log, "wb") if self.log else subprocess.DEVNULL
+        self.log = Path(self.log) if self.log else None
+        out = self._out = open(self.log, "wb") if self.log else subprocess.DEVNULL
         self.started = time.perf_counter()
+        cmd = self.command or [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+                               "--browser.gatherUsageStats", "false", "--server.address", "localhost",
+                               "--runner.postScriptGC", "false"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(self.port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.address", "localhost", "--runner.postScriptGC", "false", "--server.fileWatcherType", "none"],
+            [*cmd, "--server.port", str(self.port), "--server.fileWatcherType", "none"],
             cwd=self._cwd.name, stdout=out, stderr=subprocess.STDOUT,
         )
         return self
@@ -61,7 +66,8 @@ class AppServer:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {self.proc.returncode}")
+                tail = self.log.read_text(errors="replace")[-2000:] if self.log and self.log.exists() else ""
+                raise RuntimeError(f"the app exited with code {self.proc.returncode}:\n{tail}")
             with contextlib.suppress(OSError):
                 with urllib.request.urlopen(self.url + "_stcore/health", timeout=1) as r:
                     if r.status == 200:
@@ -77,6 +83,8 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.log:
+            self._out.close()
         self._cwd.cleanup()
 
 
