@@ -62,6 +62,16 @@ def test_equations_use_the_recorded_numbers():
     assert f"σ({s:.2f}) = {f:.2f}" in lines[1]
 
 
+def test_backward_equations_read_the_next_state():
+    rec = cells.init_recurrent("gru", 5, 4, bidirectional=True, seed=1)
+    tr = rec.trace(np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32))
+    fwd, bwd = (equations.step_equations(rec, tr, 0, d, 2, 1) for d in (0, 1))
+    assert "h_{t−1}" in fwd[-1] and "h_{t+1}" in bwd[-1]
+    h_next = float(tr.layer(0, 1).h[3][1])  # what the backward direction read at t = 2
+    assert bwd[-1].rstrip().endswith(f"= {float(tr.layer(0, 1).h[2][1]):.2f}")
+    assert f"{h_next:.2f}" in bwd[-1]
+
+
 def test_diagram_colours_parts_by_value():
     _, tr = lstm_trace()
     v = diagram.cell_values(tr, 0, 0, 3, 1)

@@ -69,8 +69,12 @@ def _scale(name: str, values: dict[str, float], c_scale: Scale) -> Scale | None:
     return None
 
 
-def cell_diagram(kind: str, values: dict[str, float], c_range: np.ndarray | None = None, title: str = "") -> go.Figure:
-    """kind: a cells kind ("lstm", "gru", "rnn_tanh", ...); values from `cell_values`."""
+def cell_diagram(kind: str, values: dict[str, float], c_range: np.ndarray | None = None, title: str = "",
+                 reverse: bool = False) -> go.Figure:
+    """kind: a cells kind ("lstm", "gru", "rnn_tanh", ...); values from `cell_values`.
+
+    reverse: a backward direction, whose previous state is the one from step t+1.
+    """
     fam = family(kind)
     pos = _LAYOUT[fam]
     c_scale = cell_scale(np.asarray(c_range if c_range is not None else [values.get("c", 1.0)]))
@@ -80,6 +84,7 @@ def cell_diagram(kind: str, values: dict[str, float], c_range: np.ndarray | None
         fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                            arrowhead=2, arrowsize=1, arrowwidth=1.2, arrowcolor="#888", standoff=18, startstandoff=18, text="")
     for name, (x, y, label) in pos.items():
+        label = label.replace("t−1", "t+1") if reverse else label
         sc = _scale(name, values, c_scale)
         v = values.get(name)
         if name.startswith("op"):

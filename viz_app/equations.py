@@ -36,7 +36,15 @@ def _gate(name: str, f: str, wi: str, wh: str, xp: float, hp: float, value: floa
 
 
 def step_equations(rec: cells.Recurrent, trace: cells.Trace, layer: int, direction: int, t: int, unit: int) -> list[str]:
-    """One line per equation of this cell kind at step t, for one unit."""
+    """One line per equation of this cell kind at step t, for one unit.
+
+    A backward direction reads its state from step t+1, and the lines say so.
+    """
+    lines = _lines(rec, trace, layer, direction, t, unit)
+    return [l.replace("t−1", "t+1") for l in lines] if direction == 1 else lines
+
+
+def _lines(rec: cells.Recurrent, trace: cells.Trace, layer: int, direction: int, t: int, unit: int) -> list[str]:
     terms = rec.step_terms(trace, layer, direction, t)  # name -> (x_part (H,), h_part (H,))
     lt = trace.layer(layer, direction)
     u = unit

@@ -57,7 +57,7 @@ def _step(model, a, text: str, layer: int, direction: int) -> None:
         format_func=lambda u: f"unit {u}   h_t = {lt.h[t][u]:+.2f}")
     st.session_state["unit"] = unit
     values = cell_values(tr, layer, direction, t, unit)
-    st.plotly_chart(cell_diagram(tr.kind, values, lt.c, f"{model.kind.upper()} · layer {layer} · unit {unit} · t = {t}"),
-                      key="cell_diagram")
+    title = f"{model.kind.upper()} · layer {layer}{' backward' if direction else ''} · unit {unit} · t = {t}"
+    st.plotly_chart(cell_diagram(tr.kind, values, lt.c, title, reverse=direction == 1), key="cell_diagram")
     st.markdown(f"**This step, in numbers** (unit {unit})")
     st.code("\n".join(step_equations(model.recurrent, tr, layer, direction, t, unit)), language=None, wrap_lines=True)
