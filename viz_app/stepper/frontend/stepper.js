@@ -162,6 +162,16 @@
     }, 0));
   }
 
+  // Follow Streamlit's light or dark theme (the heatmap colours stay: they are the scales).
+  function theme(th) {
+    const r = document.documentElement.style;
+    if (th.textColor) r.setProperty("--text", th.textColor);
+    if (th.backgroundColor) r.setProperty("--bg", th.backgroundColor);
+    if (th.secondaryBackgroundColor) r.setProperty("--bg2", th.secondaryBackgroundColor);
+    if (th.primaryColor) r.setProperty("--primary", th.primaryColor);
+    document.body.dataset.theme = th.base || "light";
+  }
+
   // -- time ----------------------------------------------------------------------------
   function report() {
     clearTimeout(reportTimer);
@@ -188,6 +198,7 @@
   window.addEventListener("message", (ev) => {
     const d = ev.data;
     if (!d || d.type !== "streamlit:render") return;
+    if (d.theme) theme(d.theme);
     const a = d.args;
     if (a.payload_key !== key) {
       key = a.payload_key;
