@@ -79,10 +79,15 @@ def test_type_step_play_switch(artifacts):
 
         # Step with the keyboard.
         key1, t = _stamp(frame)
+        left = frame.evaluate("[...document.querySelectorAll('.marker')].map(m => m.style.left)")
         frame.locator("#step").focus()
         frame.locator("#step").press("ArrowRight")
         frame.locator("#step").press("ArrowRight")
         frame.wait_for_function(f"document.body.dataset.drawn === '{key1}:{t + 2}'", timeout=5_000, polling=20)
+        moved = frame.evaluate("[...document.querySelectorAll('.marker')].map(m => m.style.left)")
+        assert len(moved) == 3 and all(a != b for a, b in zip(left, moved)), (left, moved)
+        cur = frame.locator(".tok.cur")
+        assert cur.count() == 3 and all(cur.nth(i).get_attribute("title") == f"t = {t + 2}" for i in range(3))
         page.wait_for_url(re.compile(rf"step={t + 2}\b"), timeout=5_000)  # reported back, debounced
         _shot(page, artifacts, "compare")
 
