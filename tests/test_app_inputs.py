@@ -124,3 +124,16 @@ def test_check_text_is_pure_and_bounded():
     assert len(c.text) == MAX_CHARS and "first 20,000" in c.messages[0]
     assert check_text(" \x00 ").empty
     assert strip_tokens("a\tb", [(0, 1), (1, 2), (2, 3)]) == ["a", "⇥", "b"]
+
+
+def test_a_model_refusing_the_text_is_a_message_not_a_traceback(monkeypatch):
+    from viz_app import loaders
+
+    def refuse(*args):
+        raise ValueError("the text '**<b>x</b>**' has no tokens the model can read")
+
+    monkeypatch.setattr(loaders, "analyze", refuse)
+    monkeypatch.setattr(loaders, "compare_payload", refuse)
+    for _, at in run_views("**<b>x</b>**"):
+        assert at.error and "could not read" in at.error[0].value
+        assert any("**<b>x</b>**" in t.value for t in at.text)  # quoted as plain text

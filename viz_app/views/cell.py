@@ -9,7 +9,7 @@ from .. import loaders, state
 from ..diagram import cell_diagram, cell_values
 from ..equations import step_equations
 from ..tasks import KINDS
-from .common import Selection, checked_text, unknown_message
+from .common import Selection, checked_text, refused, unknown_message
 
 TOP_UNITS = 8  # the unit picker lists this many most active units first
 
@@ -25,7 +25,7 @@ def render(sel: Selection) -> None:
         unknown_message(sel.task, sel.cfg, kind, checked.text)
         a = loaders.analyze(sel.task, kind, sel.cfg, checked.text)
     except ValueError as e:
-        st.error(str(e))
+        refused(e)
         return
     tr = a.trace
     layer = c2.selectbox("Layer", range(tr.num_layers), index=tr.num_layers - 1, key="cell_layer")

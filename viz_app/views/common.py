@@ -33,6 +33,12 @@ def checked_text(sel: Selection) -> Checked | None:
     return None if c.empty else c
 
 
+def refused(e: ValueError) -> None:
+    """A model's own clear message; shown as plain text, since it may quote the user's text."""
+    st.error("The models could not read this text:")
+    st.text(str(e))
+
+
 def unknown_message(task: str, cfg: UntrainedConfig, kind: str, text: str) -> None:
     a = loaders.analyze(task, kind, cfg, text)
     if a.unknown and len(a.unknown) == len(a.tokens):

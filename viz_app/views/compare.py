@@ -7,7 +7,7 @@ import streamlit as st
 from .. import loaders, state
 from ..stepper import stepper
 from ..tasks import KINDS
-from .common import Selection, checked_text, unknown_message
+from .common import Selection, checked_text, refused, unknown_message
 
 
 def render(sel: Selection) -> None:
@@ -23,7 +23,8 @@ def render(sel: Selection) -> None:
             unknown_message(sel.task, sel.cfg, KINDS[1], checked.text)
         payload, key, T = loaders.compare_payload(sel.task, sel.cfg, checked.text)
     except ValueError as e:  # a model refused the text, with its own clear message
-        notes.error(str(e))
+        with notes:
+            refused(e)
         return
     _steps(payload, key, T)
 
