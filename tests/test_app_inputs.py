@@ -137,3 +137,13 @@ def test_a_model_refusing_the_text_is_a_message_not_a_traceback(monkeypatch):
     for _, at in run_views("**<b>x</b>**"):
         assert at.error and "could not read" in at.error[0].value
         assert any("**<b>x</b>**" in t.value for t in at.text)  # quoted as plain text
+
+
+@pytest.mark.parametrize("task", ["trec", "jaychou"])
+def test_a_single_token_has_one_step(task):
+    for view, at in run_views("a", task):
+        assert not at.error
+        if view == "compare":
+            assert stepper_payload(at)["T"] == 1
+        else:
+            assert not at.slider and at.code[0].value
