@@ -65,6 +65,7 @@ def test_weights_shown_equal_the_models_attention(task):
         np.testing.assert_allclose(col["prediction"]["probs"], a.probs, atol=1e-4)
         bars = col["plots"][0]["fig"]["data"][0]["y"]
         np.testing.assert_allclose(_array(bars), a.attention, rtol=1e-6)
+    assert [b.proto.label for b in at.get("download_button")] == ["JSON", "NPZ", "CSV"]
 
 
 def _array(v) -> np.ndarray:

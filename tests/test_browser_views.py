@@ -2,8 +2,8 @@
 
 Debian's Chromium, driven by Playwright, against `streamlit run` (viz_app.testing's
 AppServer and browser). Opens each view from a URL, steps with the keyboard and by
-clicking a token, flips the scoring-rule switch, steps into a generated text, and
-measures slider → drawn latency; fails on any console error, page error or Streamlit
+clicking a token, flips the scoring-rule switch, steps into a generated text,
+checks the dark theme, and measures slider → drawn latency; fails on any console error, page error or Streamlit
 exception box. Screenshots go to $RNNSCOPE_ARTIFACTS (else a pytest temp dir) and to
 docs/screenshots/{attention,language_model}.png.
 
@@ -142,4 +142,18 @@ def test_attention_and_language_model_views(artifacts):
         assert frame.locator(".col .text").first.inner_text().strip() == generated.strip()
         shot(page, frame, artifacts, "language_model")
         assert page.locator('[data-testid="stException"]').count() == 0
+
+        # The theme: the same view, forced dark by Streamlit's embed option, draws light text.
+        page.goto(url(srv, view="attention", task="trec", embed="true", embed_options="dark_theme"))
+        frame = view_frame(page)
+        light = frame.evaluate("getComputedStyle(document.body).color")
+        chart = frame.evaluate("document.querySelector('.plot')._fullLayout.font.color")
+        assert _brightness(light) > 150 and _brightness(chart) > 150, (light, chart)
     assert not errors, "\n".join(errors)
+
+
+def _brightness(colour: str) -> float:
+    """Mean of r, g, b for 'rgb(r, g, b)' or '#rrggbb'."""
+    if colour.startswith("#"):
+        return sum(int(colour[i:i + 2], 16) for i in (1, 3, 5)) / 3
+    return sum(float(v) for v in re.findall(r"[\d.]+", colour)[:3]) / 3
