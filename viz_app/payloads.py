@@ -60,11 +60,12 @@ def _rule(r: scorers.Rule) -> dict:
             "left": _nums(bd["left"], 3), "right": _nums(bd["right"], 3), "rest": _nums(bd["rest"], 3)}
 
 
-def attention_column(col: Column, compare: bool, wmax: float, step: int = 0) -> dict:
+def attention_column(col: Column, rules: list[scorers.Rule], compare: bool, wmax: float, step: int = 0) -> dict:
+    """rules: `scorers.rules_for(col.model, col.analysis)`; the first is drawn as bars and shading."""
     m, a = col.model, col.analysis
-    rules = scorers.rules_for(m, a)
     shown = rules if compare else rules[:1]
-    plots = [{"fig": json.loads(charts_attention.attention_bars(a.tokens, rules[0].weights, step, wmax).to_json())}]
+    bars = charts_attention.attention_bars(a.tokens, rules[0].weights, step, wmax)
+    plots = [{"fig": json.loads(bars.to_json())}]
     if compare:
         heat = charts_attention.rules_heatmap(a.tokens, [(r.row_label, r.weights) for r in rules], step)
         plots.append({"fig": json.loads(heat.to_json()),
@@ -86,16 +87,16 @@ def attention_payload(text: str, columns: list[Column], compare: bool = False, s
     T = a0.trace.T
     if any(c.analysis.trace.T != T for c in columns):
         raise ValueError("the three models read different numbers of tokens; they must share a tokenizer")
-    primary = [scorers.rules_for(c.model, c.analysis)[0].weights for c in columns]
-    wmax = float(max(w.max() for w in primary))  # one scale for the three columns' bars and shading
-    doc = {"mode": "attention", "T": T, "tokens": [visible(t) for t in a0.tokens], "pieces": pieces(text, a0.spans),
-           "wmax": wmax, "compare": compare,
+    rules = [scorers.rules_for(c.model, c.analysis) for c in columns]
+    wmax = float(max(r[0].weights.max() for r in rules))  # one scale for the three columns' bars and shading
+    doc = {"mode": "attention", "T": T, "tokens": [visible(t) for t in a0.tokens],
+           "pieces": pieces(text, a0.spans), "wmax": wmax, "compare": compare,
            "note": f"Bars and shading share one scale across the three models: 0 to {wmax:.3f}, the largest weight shown.",
-           "columns": [attention_column(c, compare, wmax, step) for c in columns]}
+           "columns": [attention_column(c, r, compare, wmax, step) for c, r in zip(columns, rules)]}
     return json.dumps(doc, allow_nan=False, separators=(",", ":"))
 
 
-def lm_column(col: Column, text: str, step: int = 0) -> dict:
+def lm_column(col: Column, step: int = 0) -> dict:
     m, a = col.model, col.analysis
     vocab = list(m.vocab)
     s = charts_lm.next_steps(vocab, a.tokens, a.next_token_probs, TOP_K)
@@ -115,5 +116,5 @@ def lm_payload(text: str, columns: list[Column], step: int = 0, note: str = "") 
     if any(c.analysis.trace.T != T for c in columns):
         raise ValueError("the three models read different numbers of characters")
     doc = {"mode": "lm", "T": T, "tokens": [visible(t) for t in a0.tokens], "pieces": pieces(text, a0.spans),
-           "note": note, "columns": [lm_column(c, text, step) for c in columns]}
+           "note": note, "columns": [lm_column(c, step) for c in columns]}
     return json.dumps(doc, allow_nan=False, separators=(",", ":"))
