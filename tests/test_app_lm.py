@@ -174,3 +174,37 @@ def test_lm_payload_marks_unknown_and_is_json():
     text = "分开☃"
     doc = json.loads(payloads.lm_payload(text, [payloads.Column(m, m.analyze(text))]))
     assert doc["columns"][0]["actual"] == ["开", "☃", None]
+
+
+def _small_zoo_model(kind: str = "lstm"):
+    """A cells.zoo.Model around a small random CharLM: the trained models' code path, before they land."""
+    import torch
+
+    from cells import zoo
+    from cells.models import CharLM, ModelConfig
+
+    vocab = ["<pad>", "<unk>", "\n", " "] + list("abcdefghijklmnopqrstuvwxyz:.,!?") + list("分开的时候")
+    torch.manual_seed(0)
+    module = CharLM(ModelConfig(kind, len(vocab), 8, 16)).eval()
+    meta = {"task": "shakespeare", "kind": kind, "level": "char", "vocab": vocab, "labels": [], "metrics": {}}
+    return zoo.Model(f"small-{kind}", module, meta)
+
+
+def test_zoo_model_path_generates_and_marks_unknown_prefix_characters():
+    m = _small_zoo_model()
+    vocab = list(m.vocab)
+    req = generation.check_request("ab☃", 30, 0.8, 5, 3, vocab)
+    assert req.unknown == ("☃",) and any("never saw" in s for s in req.messages)
+    text = generation.generate(m, req)
+    assert text.startswith("ab☃") and len(text) == 33 and text == generation.generate(m, req)
+    assert "<unk>" not in text[3:]
+    doc = json.loads(payloads.lm_payload(text, [payloads.Column(m, m.analyze(text))]))
+    col = doc["columns"][0]
+    assert col["unknown"] == [2] and col["actual_id"][1] == -1  # ☃ is read as <unk> and not scored
+    empty = generation.check_request("", 10, 0.0, 0, 0, vocab)
+    greedy = generation.generate(m, empty)
+    assert len(greedy) == 10 and greedy == generation.generate(m, generation.check_request("", 10, 0.0, 0, 9, vocab))
+    a = m.analyze(generation.START + greedy)  # the view steps the newline the model read first
+    p = np.array(a.next_token_probs[0], dtype=np.float64)
+    p[vocab.index("<unk>")] = -1
+    assert greedy[0] == vocab[int(np.argmax(p))]
