@@ -162,14 +162,16 @@ def step_outputs(model, analysis, k: int = 5) -> StepOutput | None:
         return None
     p = np.asarray(p)  # (T, V)
     k = min(k, p.shape[1])
-    top = np.argsort(-p, axis=1)[:, :k]  # (T, k)
+    top = np.argpartition(-p, k - 1, axis=1)[:, :k]  # (T, k), unordered; V may be thousands
+    top = np.take_along_axis(top, np.argsort(-np.take_along_axis(p, top, axis=1), axis=1), axis=1)
     vocab = list(model.vocab)
+    stoi = {s: i for i, s in enumerate(vocab)}
     T = p.shape[0]
     detail = []
     for t in range(T):  # the token actually read next, and what the model gave it
         if t + 1 < T:
             nxt = analysis.tokens[t + 1]
-            j = vocab.index(nxt) if nxt in vocab else None
+            j = stoi.get(nxt)
             detail.append(f"actual next: {visible(nxt)}  p = {p[t, j]:.3f}" if j is not None else
                           f"actual next: {visible(nxt)} (not in the vocabulary)")
         else:
