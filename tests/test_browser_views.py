@@ -2,7 +2,7 @@
 
 Debian's Chromium, driven by Playwright, against `streamlit run` (viz_app.testing's
 AppServer and browser). Opens each view from a URL, steps with the keyboard and by
-clicking a token, flips the scoring-rule switch, steps into a generated text,
+clicking a token, downloads a CSV and reads it back, flips the scoring-rule switch, steps into a generated text,
 checks the dark theme, and measures slider → drawn latency; fails on any console error, page error or Streamlit
 exception box. Screenshots go to $RNNSCOPE_ARTIFACTS (else a pytest temp dir) and to
 docs/screenshots/{attention,language_model}.png.
@@ -21,9 +21,11 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from viz_app import testing
+import cells
+from viz_app import export, testing
 from viz_app.viewstepper import NAME
 
 pytestmark = pytest.mark.browser
@@ -122,6 +124,16 @@ def test_attention_and_language_model_views(artifacts):
         frame.wait_for_function(f"document.body.dataset.drawn === '{key}:4'", timeout=5_000, polling=20)
         page.wait_for_url(re.compile(r"step=4\b"), timeout=5_000)  # reported back, debounced
         assert latency(frame, artifacts, "attention") <= STEP_BAR_MS
+        # A download, read back with the documented reader: the RNN's trace of this text.
+        page.get_by_text("Download the traces").click()
+        with page.expect_download(timeout=20_000) as dl:
+            page.get_by_role("button", name="CSV").click()
+        back = export.read_csv(Path(dl.value.path()).read_bytes())
+        a = cells.load_model("trec-rnn").analyze("Who wrote <b>Hamlet</b>, and when?") \
+            if "trec-rnn" in cells.list_models() else None
+        assert dl.value.suggested_filename == "trec-rnn.trace.csv" and back.tokens[:2] == ["who", "wrote"]
+        if a is not None:
+            np.testing.assert_array_equal(back.get("h", 0, 1), a.trace.layer(0, 1).h)
         page.get_by_text("Compare with other scoring rules").click()
         frame = view_frame(page, not_key=key)
         assert frame.locator(".col").first.locator(".formula").count() >= 4
