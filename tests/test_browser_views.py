@@ -124,6 +124,8 @@ def test_attention_and_language_model_views(artifacts):
         frame.wait_for_function(f"document.body.dataset.drawn === '{key}:4'", timeout=5_000, polling=20)
         page.wait_for_url(re.compile(r"step=4\b"), timeout=5_000)  # reported back, debounced
         assert latency(frame, artifacts, "attention") <= STEP_BAR_MS
+        titles = frame.evaluate("[...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)")
+        assert "Download plot as a PNG" in titles and not any("Share" in t for t in titles)  # no upload
         # A download, read back with the documented reader: the RNN's trace of this text.
         page.get_by_text("Download the traces").click()
         with page.expect_download(timeout=20_000) as dl:

@@ -26,7 +26,9 @@
   const clamp = (s) => Math.max(0, Math.min(P.T - 1, s | 0));
   const num = (x, d) => (x === null || x === undefined ? "—" : x.toFixed(d === undefined ? 3 : d).replace("-", "−"));
   const par = (x) => (x !== null && x < 0 ? "(" + num(x) + ")" : num(x));
-  const plotConfig = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  // The modebar keeps its PNG download; "Share chart" would upload the data to Plotly Cloud, so it goes.
+  const plotConfig = { displaylogo: false, responsive: true, showSendToCloud: false,
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud"] };
 
   function applyTheme(th) {
     const r = document.documentElement.style;
