@@ -208,3 +208,14 @@ def test_zoo_model_path_generates_and_marks_unknown_prefix_characters():
     p = np.array(a.next_token_probs[0], dtype=np.float64)
     p[vocab.index("<unk>")] = -1
     assert greedy[0] == vocab[int(np.argmax(p))]
+
+
+def test_lm_charts_are_pure_figures():
+    vocab = ["<unk>", "a", "b", "<"]
+    probs = np.array([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25]])  # (T, V)
+    s = charts_lm.next_steps(vocab, ["a", "<"], probs, k=3)
+    fig = charts_lm.surprise_chart(["a", "<"], s, step=1)
+    assert fig.layout.shapes[0].x0 == 0.5 and fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
+    bars = charts_lm.next_bars(vocab, s, 0)
+    assert list(bars.data[0].y) == ["&lt;", "b", "a"]  # markup escaped for plotly
+    assert list(bars.data[0].marker.line.width) == [2.5, 0, 0]  # the actual next one outlined
