@@ -146,3 +146,14 @@ def test_changing_task_swaps_the_example_text():
     at.sidebar.selectbox[0].set_value("jaychou").run()
     ok(at)
     assert at.text_input[0].value == TASKS["jaychou"].example
+
+
+def test_classifier_outputs_follow_the_step():
+    """After the first paint, a rerun adds each prefix's probabilities to the stepper."""
+    at = run(task="trec", text="who wrote hamlet ?")
+    ok(at)
+    for kind, col in zip(KINDS, payload(at)["columns"]):
+        m, _ = loaders.model("trec", kind, UntrainedConfig())
+        want = [m.analyze(p).probs for p in ("who", "who wrote", "who wrote hamlet", "who wrote hamlet ?")]
+        assert col["output"]["title"] == "class probabilities if the text ended at t"
+        np.testing.assert_allclose(col["output"]["values"], want, atol=1e-4)

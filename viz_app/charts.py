@@ -144,15 +144,16 @@ class StepOutput:
     detail: list[str] | None = None  # (T,) one line per step, e.g. the attention on token t
 
 
-def step_outputs(model, analysis, k: int = 5) -> StepOutput | None:
-    """Class probabilities (per step when the analysis has `step_probs`) or the top-k next tokens."""
+def step_outputs(model, analysis, k: int = 5, step_probs: np.ndarray | None = None) -> StepOutput | None:
+    """Class probabilities (per step when given `step_probs` (T, C), or the analysis has
+    them) or the top-k next tokens."""
     if getattr(model, "is_classifier", False):
-        per_step = getattr(analysis, "step_probs", None)
+        per_step = step_probs if step_probs is not None else getattr(analysis, "step_probs", None)
         labels = [str(l) for l in model.labels]
         att = getattr(analysis, "attention", None)
         detail = None if att is None else [f"attention on this token: a_t = {a:.3f}" for a in np.asarray(att)]
         if per_step is not None:
-            return StepOutput("class probabilities after reading up to t", [labels], np.asarray(per_step), detail)
+            return StepOutput("class probabilities if the text ended at t", [labels], np.asarray(per_step), detail)
         if analysis.probs is not None:
             return StepOutput("class probabilities (after the whole text)", [labels],
                               np.asarray(analysis.probs)[None], detail)

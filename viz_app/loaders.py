@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import streamlit as st
 
 import cells
@@ -50,10 +51,41 @@ def analyze(task: str, kind: str, cfg: UntrainedConfig, text: str):
     return model(task, kind, cfg)[0].analyze(text)
 
 
+PREFIX_MAX = 64  # classifiers: per-step outputs (one analysis per prefix) up to this many tokens
+
+
+@st.cache_resource(max_entries=96, show_spinner=False)
+def prefix_probs(task: str, kind: str, cfg: UntrainedConfig, text: str):
+    """(T, C): a classifier's class probabilities if the text ended after token t.
+
+    One analysis per prefix (a bidirectional reader changes its mind about earlier
+    tokens too), so only for texts up to PREFIX_MAX tokens; None otherwise or for
+    models without class probabilities.
+    """
+    m = model(task, kind, cfg)[0]
+    a = analyze(task, kind, cfg, text)
+    if not m.is_classifier or a.probs is None or a.trace.T > PREFIX_MAX:
+        return None
+    rows = [m.analyze(text[:end]).probs for _, end in a.spans[:-1]] + [a.probs]
+    out = np.stack(rows)  # (T, C)
+    out.setflags(write=False)
+    return out
+
+
+def prefix_pending(task: str, cfg: UntrainedConfig, text: str) -> bool:
+    """Whether `compare_payload(..., per_step=True)` would add anything."""
+    return any(m.is_classifier for m, _ in load_models(task, cfg)) and analyze(task, KINDS[0], cfg, text).trace.T <= PREFIX_MAX
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
-def compare_payload(task: str, cfg: UntrainedConfig, text: str) -> tuple[str, str, int]:
-    """(payload JSON, its key, T): the key changes exactly when the payload does."""
-    cols = [payload.Column(m, analyze(task, kind, cfg, text), note)
-            for kind, (m, note) in zip(KINDS, load_models(task, cfg))]
-    key = hashlib.sha1(repr((task, cfg, text)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+def compare_payload(task: str, cfg: UntrainedConfig, text: str, per_step: bool = False) -> tuple[str, str, int]:
+    """(payload JSON, its key, T): the key changes exactly when the payload does.
+
+    per_step: add classifiers' per-prefix probabilities (slower; see `prefix_probs`).
+    """
+    cols = []
+    for kind, (m, note) in zip(KINDS, load_models(task, cfg)):
+        steps = prefix_probs(task, kind, cfg, text) if per_step else None
+        cols.append(payload.Column(m, analyze(task, kind, cfg, text), note, steps))
+    key = hashlib.sha1(repr((task, cfg, text, per_step)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return payload.compare_payload(text, cols), key, cols[0].analysis.trace.T

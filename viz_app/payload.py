@@ -31,6 +31,7 @@ class Column:
     model: object  # a cells model (CONTRACTS.md section 4) or a viz_app.standin.StandinModel
     analysis: object  # what model.analyze(text) returned
     warning: str = ""  # shown above the column, e.g. "untrained stand-in"
+    step_probs: np.ndarray | None = None  # (T, C) a classifier's probabilities after each prefix
 
 
 def _ordinal(k: int) -> str:
@@ -60,7 +61,7 @@ def column_payload(col: Column, step: int, max_cols: int = charts.MAX_COLS) -> d
         title = NAMES[name] + (f"   {sc.label}" if name == "c" else "")
         rows.append({"name": name, "title": title, "colorscale": sc.colorscale, "zmin": sc.zmin, "zmax": sc.zmax,
                      "H": int(arr.shape[1]), "data": _b64(np.asarray(arr[::k]))})  # (T', H) float32
-    out = charts.step_outputs(m, a)
+    out = charts.step_outputs(m, a, step_probs=col.step_probs)
     warning = col.warning
     if not tr.finite:
         warning = (warning + " " if warning else "") + "Some states overflowed to inf/NaN (shown blank)."

@@ -29,6 +29,7 @@ SENTENCES = [SENTENCE.replace("lighthouse", w) for w in
              ("ferry", "castle", "harbour", "railway", "market", "bridge", "station", "mill", "school", "chapel", "tower")]
 LONG = " ".join(["the quick brown fox jumps over the lazy dog ."] * 200)  # 2,000 word tokens
 
+SETTLE_MS = 1500  # classifiers' per-prefix outputs arrive in a second payload after the first paint
 BUDGET = {"step": (80, 150), "enter": 400, "start": 4000, "long": 200}
 
 
@@ -73,7 +74,7 @@ def enter_times(page, sentences: list[str]) -> list[float]:
         frame.wait_for_function(f"window.__drawn.some(d => !d[0].startsWith('{key}'))", timeout=30_000, polling=10)
         at = frame.evaluate(f"window.__drawn.find(d => !d[0].startsWith('{key}'))[1]")
         out.append(at - page.evaluate("window.__enterAt"))
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(SETTLE_MS)
     return out
 
 
@@ -92,11 +93,13 @@ def main() -> None:
             page = ctx.new_page()
             page.goto(url(srv, args.task, SENTENCE))
             frame = testing.stepper_frame(page, timeout=60)
+            page.wait_for_timeout(SETTLE_MS)
             T = frame.evaluate("document.getElementById('step').max")
             steps = testing.step_latencies(frame, args.steps)
             enters = enter_times(page, SENTENCES[: args.sentences])
             page.goto(url(srv, args.task, LONG))
             frame = testing.stepper_frame(page, timeout=60)
+            page.wait_for_timeout(SETTLE_MS)
             T_long = frame.evaluate("document.getElementById('step').max")
             longs = testing.step_latencies(frame, args.steps)
 

@@ -21,12 +21,20 @@ def render(sel: Selection) -> None:
     try:
         with notes:
             unknown_message(sel.task, sel.cfg, KINDS[1], checked.text)
-        payload, key, T = loaders.compare_payload(sel.task, sel.cfg, checked.text)
+        # First the columns as fast as possible; then, for short classified texts, the
+        # per-prefix probabilities (one analysis per prefix), swapped in by a rerun.
+        job = (sel.task, sel.cfg, checked.text)
+        done = st.session_state.get("_prefix_done") == job
+        payload, key, T = loaders.compare_payload(*job, per_step=done)
     except ValueError as e:  # a model refused the text, with its own clear message
         with notes:
             refused(e)
         return
     _steps(payload, key, T)
+    if not done and loaders.prefix_pending(*job):
+        loaders.compare_payload(*job, per_step=True)
+        st.session_state["_prefix_done"] = job
+        st.rerun()
 
 
 @st.fragment

@@ -203,13 +203,19 @@
     if (a.payload_key !== key) {
       key = a.payload_key;
       const t0 = performance.now();
-      P = JSON.parse(a.payload);
+      const next = JSON.parse(a.payload);
       const t1 = performance.now();
-      reported = a.step;
+      // The same text with richer outputs (per-prefix probabilities arrive a moment
+      // later): keep the step and keep playing.
+      const same = P !== null && next.T === P.T && next.tokens.join("\u0000") === P.tokens.join("\u0000");
+      const playing = same && timer !== null;
+      P = next;
+      if (!same) reported = a.step;
       build(P);
       parseMs = t1 - t0;
       buildMs = performance.now() - t1;
-      show(a.step);
+      show(same ? t : a.step);
+      if (playing) start();
     }
   });
   new ResizeObserver(() => send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight })).observe($("root"));
