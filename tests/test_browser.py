@@ -81,26 +81,33 @@ def test_type_step_play_switch(artifacts):
         strip = frame.locator(".col .strip").first.inner_text()
         assert "<" in strip and "b" in strip and frame.locator(".col .strip b").count() == 0
 
-        # Step with the keyboard.
+        # Step with the keyboard, on a sentence worth a screenshot.
+        key1, _ = _stamp(frame)
+        box.fill("The film is not bad at all, and the ending is quietly wonderful.")
+        box.press("Enter")
+        frame.wait_for_function(f"""() => !document.body.dataset.drawn.startsWith('{key1}')
+            && [...document.querySelectorAll('.out-title')].every(e => e.textContent.includes('ended at t'))""",
+                                timeout=20_000, polling=50)
         _, t = _stamp(frame)
         left = frame.evaluate("[...document.querySelectorAll('.marker')].map(m => m.style.left)")
         frame.locator("#step").focus()
-        frame.locator("#step").press("ArrowRight")
-        frame.locator("#step").press("ArrowRight")
-        frame.wait_for_function(f"document.body.dataset.drawn.endsWith(':{t + 2}')", timeout=5_000, polling=20)
+        for _ in range(4 - t):  # to "bad"
+            frame.locator("#step").press("ArrowRight")
+        frame.wait_for_function("document.body.dataset.drawn.endsWith(':4')", timeout=5_000, polling=20)
         moved = frame.evaluate("[...document.querySelectorAll('.marker')].map(m => m.style.left)")
         assert len(moved) == 3 and all(a != b for a, b in zip(left, moved)), (left, moved)
         cur = frame.locator(".tok.cur")
-        assert cur.count() == 3 and all(cur.nth(i).get_attribute("title") == f"t = {t + 2}" for i in range(3))
-        page.wait_for_url(re.compile(rf"step={t + 2}\b"), timeout=5_000)  # reported back, debounced
+        assert cur.count() == 3 and all(cur.nth(i).inner_text() == "bad" for i in range(3))
+        page.wait_for_url(re.compile(r"step=4\b"), timeout=5_000)  # reported back, debounced
         _shot(page, artifacts, "compare")
+        t = 4
 
         # Play, then pause.
         frame.locator("#play").click()
         page.wait_for_timeout(1_200)
         frame.locator("#play").click()
         _, t_played = _stamp(frame)
-        assert t_played != t + 2
+        assert t_played != t
 
         # The Cell view: diagram and equations with numbers.
         page.get_by_text("Cell", exact=True).click()

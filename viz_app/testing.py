@@ -96,7 +96,7 @@ def browser(user_data_dir: str | None = None):
     with tempfile.TemporaryDirectory(prefix="rnnscope-chromium-") as tmp, sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
             user_data_dir or tmp, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1500, "height": 1000})
+            viewport={"width": 1500, "height": 1300})
         try:
             yield ctx
         finally:
