@@ -112,7 +112,7 @@ def test_type_step_play_switch(artifacts):
         # The Cell view: diagram and equations with numbers.
         page.get_by_text("Cell", exact=True).click()
         page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=20_000)
-        page.get_by_text("h_t =").first.wait_for(timeout=10_000)
+        page.get_by_text("c_t = f_t").first.wait_for(timeout=10_000)  # the LSTM by default
         page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
         _shot(page, artifacts, "cell")
         assert "view=cell" in page.url

@@ -19,7 +19,7 @@ def render(sel: Selection) -> None:
     if checked is None:
         return
     c1, c2, c3 = st.columns(3)
-    kind = c1.radio("Model", KINDS, format_func=str.upper, horizontal=True, key="cell_kind")
+    kind = c1.radio("Model", KINDS, index=1, format_func=str.upper, horizontal=True, key="cell_kind")  # LSTM: the most to see
     model, note = loaders.model(sel.task, kind, sel.cfg)
     try:
         unknown_message(sel.task, sel.cfg, kind, checked.text)
