@@ -1,6 +1,6 @@
 """Benchmark the app in headless Chromium and print a markdown table (docs/APP.md).
 
-    python tests/benchmarks/bench_app.py [--task trec] [--starts 3] [--steps 60] [--sentences 10]
+    python tests/benchmarks/bench_app.py [--task trec] [--starts 3] [--steps 60] [--sentences 10] [--rnnscope]
 
 Compare view, three models, a 30-token sentence:
   1. time-step key press -> every chart updated (median, p95)
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import statistics
 import time
 import urllib.parse
+from pathlib import Path
 
 from viz_app import testing
 
@@ -42,11 +44,11 @@ def url(srv, task: str, text: str) -> str:
     return srv.url + "?" + urllib.parse.urlencode({"view": "compare", "task": task, "text": text})
 
 
-def start_times(ctx, task: str, n: int) -> list[float]:
+def start_times(ctx, task: str, n: int, command: list[str] | None = None) -> list[float]:
     out = []
     for _ in range(n):
         page = ctx.new_page()
-        with testing.AppServer() as srv:
+        with testing.AppServer(command=command) as srv:
             srv.wait_healthy()
             page.goto(url(srv, task, SENTENCE))
             testing.stepper_frame(page, timeout=60)
@@ -84,10 +86,13 @@ def main() -> None:
     ap.add_argument("--starts", type=int, default=3)
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--sentences", type=int, default=10)
+    ap.add_argument("--rnnscope", action="store_true",
+                    help="start the server with the installed `rnnscope` command instead of `python -m streamlit run`")
     args = ap.parse_args()
+    command = [str(Path(sys.executable).with_name("rnnscope"))] if args.rnnscope else None
 
     with testing.browser() as ctx:
-        starts = start_times(ctx, args.task, args.starts)
+        starts = start_times(ctx, args.task, args.starts, command)
         with testing.AppServer() as srv:
             srv.wait_healthy()
             page = ctx.new_page()
@@ -118,7 +123,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     print(row("step key press → every chart updated", steps, *BUDGET["step"]))
     print(row("new sentence (Enter) → three columns updated", enters, BUDGET["enter"]))
-    print(row("server start → first chart painted", starts, BUDGET["start"]))
+    how = "`rnnscope`" if args.rnnscope else "`python -m streamlit run`"
+    print(row(f"server start ({how}) → first chart painted", starts, BUDGET["start"]))
     print(row("2,000-token input: step key press → charts updated", longs, BUDGET["long"]))
 
 
