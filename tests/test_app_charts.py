@@ -95,3 +95,14 @@ def test_lm_output_is_top_k_sorted_with_the_actual_next_token():
 def test_plotly_text_escapes_markup():
     assert charts.plotly_text("<b>&") == "&lt;b&gt;&amp;"
     assert charts.visible("a b\n\x00") == "a␣b⏎U+0000"
+
+
+def test_chart_modules_do_not_import_streamlit():
+    """The charts work in a notebook: importing them must not pull in Streamlit."""
+    import subprocess
+    import sys
+
+    code = ("import sys, viz_app.charts, viz_app.diagram, viz_app.equations, viz_app.payload, viz_app.inputs; "
+            "print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
