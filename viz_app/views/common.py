@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from cells.tokens import chars, words
+
 from .. import loaders
 from ..inputs import Checked, check_text
 from ..tasks import UntrainedConfig
@@ -27,7 +29,9 @@ def checked_text(sel: Selection) -> Checked | None:
                    "those columns show a seeded untrained stand-in.")
     m0 = models[0][0]
     unit = "character" if m0.level == "char" else "word token"
-    c = check_text(sel.text, m0.tokenize, unit)
+    # Model.tokenize is not in CONTRACTS.md; without it, the contract's tokenizers by level.
+    tokenize = getattr(m0, "tokenize", None) or (chars if m0.level == "char" else words)
+    c = check_text(sel.text, tokenize, unit)
     for m in c.messages:
         (st.info if c.empty else st.warning)(m)
     return None if c.empty else c
