@@ -193,6 +193,13 @@
   }
 
   slider.addEventListener("input", () => { show(+slider.value); report(); });
+  // Arrow keys step from anywhere in the component, not only on the focused slider.
+  document.addEventListener("keydown", (ev) => {
+    if (ev.target === slider || !P || (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight")) return;
+    ev.preventDefault();
+    show(t + (ev.key === "ArrowRight" ? 1 : -1));
+    report();
+  });
   play.addEventListener("click", () => { if (timer === null) start(); else { stop(); report(); } });
 
   window.addEventListener("message", (ev) => {
