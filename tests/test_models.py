@@ -80,3 +80,30 @@ def test_tiny_language_model_learns(tmp_path):
     assert m["test_nats_per_char"] < np.log(len(meta["vocab"])) - 0.5
     assert m["test_perplexity"] == pytest.approx(np.exp(m["test_nats_per_char"]))
     assert meta["vocab"][0] == "<unk>" and "\n" in meta["vocab"]
+
+
+def test_sst2_early_stopping_sentences_do_not_leak_into_training():
+    from cells.data import Example
+
+    sents = ["a good film", "a bad film", "not a good idea", "the end", "so so"]
+    phrases = []
+    for s in sents:
+        w = s.split()
+        phrases += [Example(" ".join(w[i:j]), 1) for i in range(len(w)) for j in range(i + 1, len(w) + 1)]
+    assert sorted(e.text for e in train.sentences(phrases)) == sorted(sents)
+    kept, val = train.sst2_sentence_split(phrases, seed=0, frac=0.4)
+    assert len(val) == 2 and all(e.text in sents for e in val)
+    for v in val:  # no phrase of a held-out sentence is trained on, even one shared with another sentence
+        assert not any(k.text in v.text.split() or f" {k.text} " in f" {v.text} " for k in kept)
+    assert len(kept) > 0
+
+
+def test_eval_recomputes_the_metric_and_writes_the_card(tmp_path, capsys):
+    meta = _train(tmp_path, "tiny", "trec", "lstm", "--limit", "200", "--epochs", "1", "--embed-size", "4",
+                  "--hidden-size", "4")
+    card = tmp_path / "MODELS.md"
+    assert train.eval_main([str(tmp_path / "tiny"), "--markdown", str(card), "--threads", "1"]) == 0
+    row = f"{100 * meta['metrics']['test_accuracy']:.1f} % accuracy"
+    assert row in capsys.readouterr().out
+    text = card.read_text()
+    assert "| tiny | LSTM |" in text and row in text and "## trec" in text
