@@ -18,14 +18,15 @@ APP_FLAGS = [
     "--server.address", "localhost",
     "--server.headless", "true",
     "--runner.postScriptGC", "false",  # a post-run gc.collect costs ~75 ms per rerun once torch is loaded
+    "--client.toolbarMode", "minimal",  # no "Deploy" button on a local teaching tool
 ]
 
 
 def app_path() -> Path:
     spec = importlib.util.find_spec("viz_app")
-    if spec is None or spec.origin is None:
+    if spec is None or not spec.submodule_search_locations:
         raise SystemExit("rnnscope: the viz_app package is not installed; run `pip install -e .` in the repository")
-    return Path(spec.origin).parent / "app.py"
+    return Path(next(iter(spec.submodule_search_locations))) / "app.py"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,19 +12,21 @@ Two numpy engines compute the same numbers, and the tests hold both against torc
 - "reference": the textbook loop over `step`, one readable step at a time.
 
 Inference only: dropout between layers is not applied (torch's eval mode).
+torch is imported only by the bridges (`from_torch`, `to_torch`): tracing is numpy.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
-from torch import nn
 
 from . import gru, lstm, rnn
 from .params import CellWeights, readonly
 from .trace import LayerTrace, Trace
+
+if TYPE_CHECKING:
+    from torch import nn
 
 KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 GATES = {"rnn_tanh": rnn.GATES, "rnn_relu": rnn.GATES, "lstm": lstm.GATES, "gru": gru.GATES}
@@ -203,17 +205,19 @@ class Recurrent:
 
 # -- construction -------------------------------------------------------------------
 
-_MODULES = {"lstm": nn.LSTM, "gru": nn.GRU}
-
-
 def _empty_module(kind, input_size, hidden_size, num_layers, bidirectional, dtype) -> nn.Module:
+    import torch
+    from torch import nn
+
     tdtype = torch.float64 if dtype == np.float64 else torch.float32
     if kind.startswith("rnn"):
         return nn.RNN(input_size, hidden_size, num_layers, nonlinearity=kind[4:], bidirectional=bidirectional, dtype=tdtype)
-    return _MODULES[kind](input_size, hidden_size, num_layers, bidirectional=bidirectional, dtype=tdtype)
+    return {"lstm": nn.LSTM, "gru": nn.GRU}[kind](input_size, hidden_size, num_layers, bidirectional=bidirectional, dtype=tdtype)
 
 
 def _load(module: nn.Module, weights, layers) -> None:
+    import torch
+
     D = 2 if module.bidirectional else 1
     with torch.no_grad():
         for i, l in enumerate(layers):
@@ -229,6 +233,8 @@ def from_torch(module: nn.Module) -> Recurrent:
 
     batch_first does not matter: a trace takes one sequence (T, input_size).
     """
+    from torch import nn
+
     if isinstance(module, (nn.RNNCell, nn.LSTMCell, nn.GRUCell)):
         kind = "lstm" if isinstance(module, nn.LSTMCell) else "gru" if isinstance(module, nn.GRUCell) else f"rnn_{module.nonlinearity}"
         return Recurrent(kind, [_weights(module, "", module.bias)], 1, False)

@@ -15,6 +15,7 @@ can highlight exactly what the model read.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,8 +45,8 @@ def words(text: str) -> list[Token]:
     for m in _WORD.finditer(text):
         s, e = m.span()
         if m.lastgroup == "other":
-            if m.group().isspace() or not m.group().isprintable():
-                continue  # whitespace and control characters separate tokens
+            if all(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in m.group()):
+                continue  # whitespace, control and lone format characters separate tokens
             out.append(Token(m.group(), s, e))
             continue
         w = m.group()

@@ -34,6 +34,13 @@ def test_words_markup_is_just_text():
     assert_spans(s, toks)
 
 
+def test_words_keep_emoji_sequences():
+    s = "love it 👨‍👩‍👧 🇨🇳👍🏽"
+    toks = words(s)
+    assert texts(toks) == ["love", "it", "👨‍👩‍👧", "🇨🇳", "👍🏽"]
+    assert_spans(s, toks)
+
+
 def test_words_skip_space_and_control_characters():
     assert texts(words("  a\x00\x07b \t\n c\u200f ")) == ["a", "b", "c"]
     assert words("") == [] and words(" \n\t ") == []
