@@ -395,13 +395,27 @@ def evaluate(path: Path, root) -> dict:
             "config": meta["config"], "train": meta.get("train", {}), "stale_data": stale, "model": m, **metric}
 
 
+def _meets(r: dict) -> str:
+    """Issue 3's quality bar for this model: "yes", "no" or "–" (no bar, reported as it is)."""
+    strong = r["kind"] != "rnn"
+    if r["task"] == "sst2":
+        ok = r["heldout_accuracy"] >= (0.85 if strong else 0.78)
+    elif r["task"] == "trec" and strong:
+        ok = r["heldout_accuracy"] >= 0.88
+    elif r["task"] == "shakespeare" and strong:
+        ok = r["heldout_nats_per_char"] <= 1.55
+    else:
+        return "–"
+    return "yes" if ok else "**no**"
+
+
 def _row(r: dict) -> str:
     if "heldout_accuracy" in r:
         metric = f"{100 * r['heldout_accuracy']:.1f} % accuracy"
     else:
         metric = f"{r['heldout_nats_per_char']:.3f} nats/char (perplexity {r['heldout_perplexity']:.2f})"
     return (f"| {r['name']} | {r['kind'].upper()} | {r['params']:,} | {r['mb']:.2f} | "
-            f"{r['train_s'] / 60:.1f} | {metric} | {r['load_s']:.2f} |")
+            f"{r['train_s'] / 60:.1f} | {metric} | {_meets(r)} |")
 
 
 def model_card(rows: list[dict]) -> str:
@@ -441,15 +455,29 @@ def model_card(rows: list[dict]) -> str:
             f"- Training: up to {t.get('epochs')} epochs, batch {t.get('batch_size')}, Adam lr {t.get('lr')}, "
             f"gradient norm clipped at {t.get('clip')}, dropout {t.get('dropout')}, early-stopping patience {t.get('patience')}.",
             "",
-            "| model | cell | parameters | weights (MB) | training (min) | held-out metric | load (s) |",
-            "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+            "| model | cell | parameters | weights (MB) | training (min) | held-out metric | target met |",
+            "| --- | --- | ---: | ---: | ---: | --- | --- |",
             *[_row(r) for r in rs],
             "",
         ]
         if task == "sst2":
             lines += [
-                "Note: SST-2's hyperparameters (epochs, learning-rate decay, early-stopping split) were chosen",
-                "after six trial runs whose final dev accuracy we looked at; no checkpoint was picked on dev.",
+                "Early stopping holds out 10 % of the training sentences and every phrase inside them. The",
+                "hyperparameters (epochs, learning-rate decay, this split) were chosen after six trial runs",
+                "whose final dev accuracy we looked at; no checkpoint was picked on dev. Those trials (sizes",
+                "96 and 128, averaged weights, a smaller vocabulary) all landed at 82–85 % dev accuracy: the",
+                "range published for BiLSTMs without pretrained word vectors, which these models do not use.",
+                "",
+            ]
+        if task == "shakespeare":
+            rs_es = ", ".join(f"{r['kind'].upper()} {r['model'].metrics.get('early_stopping_nats_per_char', float('nan')):.3f}"
+                              for r in rs)
+            lines += [
+                "The last 10 % of the text is harder than the rest: on the 5 % just before it (the early-stopping",
+                f"slice) the same models score {rs_es} nats/char, and a smoothed character-trigram",
+                "model fitted to the training text also loses about 0.11 nats/char more on the last 10 % than on",
+                "that slice. The budget (about 8 minutes per model here) limits these models to 100k–350k",
+                "parameters; a run that reaches the 9-minute cap stops before its last epoch.",
                 "",
             ]
         if task == "jaychou":
