@@ -53,25 +53,26 @@ def run(
     g = x @ (w.w_ih * scale[:, None]).T  # (T, 3H): pre-activations, then gates in place
     g += w.b_ih * scale
     g[:, : 2 * H] += w.b_hh[: 2 * H] * 0.5
-    g3 = g.reshape(T, 3, H)
+    rz, r, z, n = g[:, : 2 * H], g[:, :H], g[:, H : 2 * H], g[:, 2 * H :]  # views (T, 2H) (T, H) ...
     h = np.empty((T, H), x.dtype)
     hw, rh = np.empty(3 * H, x.dtype), np.empty(H, x.dtype)
+    hw_rz, hw_n = hw[: 2 * H], hw[2 * H :]
+    half = np.array(0.5, x.dtype)  # 0-d: ufuncs take it without converting a Python float each call
+    dot, tanh, mul, add, sub = np.dot, np.tanh, np.multiply, np.add, np.subtract  # the loop is overhead-bound
+    step = slice(None, None, -1) if reverse else slice(None)  # the order the steps run in
     h_prev = h0
-    for t in reversed(range(T)) if reverse else range(T):
-        np.dot(w_h, h_prev, out=hw)
-        rz = g[t, : 2 * H]
-        rz += hw[: 2 * H]
-        np.tanh(rz, out=rz)
-        rz *= 0.5
-        rz += 0.5
-        r, z, n = g3[t]
-        np.add(hw[2 * H :], b_hn, out=rh)
-        rh *= r
-        n += rh
-        np.tanh(n, out=n)  # n_t = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-        ht = h[t]
-        np.subtract(h_prev, n, out=ht)
-        ht *= z
-        ht += n  # h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+    for rzt, rt, zt, nt, ht in zip(rz[step], r[step], z[step], n[step], h[step]):
+        dot(w_h, h_prev, hw)
+        add(rzt, hw_rz, rzt)
+        tanh(rzt, rzt)
+        mul(rzt, half, rzt)
+        add(rzt, half, rzt)  # r_t, z_t = σ(…)
+        add(hw_n, b_hn, rh)
+        mul(rh, rt, rh)
+        add(nt, rh, nt)
+        tanh(nt, nt)  # n_t = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+        sub(h_prev, nt, ht)
+        mul(ht, zt, ht)
+        add(ht, nt, ht)  # h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
         h_prev = ht
     return h, {"r": g[:, :H], "z": g[:, H : 2 * H], "n": g[:, 2 * H :]}

@@ -78,18 +78,21 @@ def run(
     buf[T if reverse else 0, 4 * H :] = c0
     h = np.empty((T, H), x.dtype)
     hw, prod = np.empty(4 * H, x.dtype), np.empty((2, H), x.dtype)
+    p0, p1 = prod
+    half = np.array(0.5, x.dtype)  # 0-d: ufuncs take it without converting a Python float each call
     dot, tanh, mul, add = np.dot, np.tanh, np.multiply, np.add  # positional out: the loop is overhead-bound
+    step = slice(None, None, -1) if reverse else slice(None)  # the order the steps run in
     h_prev = h0
-    for t in reversed(range(T)) if reverse else range(T):
-        a, sg, cs, hs = gates[t], sig[t], c[t], h[t]
+    # zip walks the rows as views, cheaper than indexing each array at each step
+    for a, sg, ifr, gcr, orow, cs, hs in zip(gates[step], sig[step], if_[step], gc[step], o[step], c[step], h[step]):
         dot(w_h, h_prev, hw)
         add(a, hw, a)
         tanh(a, a)  # tanh(a/2) for i, f, o; g itself
-        mul(sg, 0.5, sg)
-        add(sg, 0.5, sg)  # σ for i, f, o
-        mul(if_[t], gc[t], prod)
-        add(prod[0], prod[1], cs)  # c_t = f ⊙ c_{t−1} + i ⊙ g
+        mul(sg, half, sg)
+        add(sg, half, sg)  # σ for i, f, o
+        mul(ifr, gcr, prod)
+        add(p0, p1, cs)  # c_t = f ⊙ c_{t−1} + i ⊙ g
         tanh(cs, hs)
-        mul(hs, o[t], hs)  # h_t = o ⊙ tanh(c_t)
+        mul(hs, orow, hs)  # h_t = o ⊙ tanh(c_t)
         h_prev = hs
     return h, c, {"i": gates[:, :H], "f": gates[:, H : 2 * H], "g": gates[:, 3 * H :], "o": gates[:, 2 * H : 3 * H]}

@@ -23,19 +23,20 @@ def step(x: np.ndarray, h: np.ndarray, w: CellWeights, nonlinearity: str = "tanh
     return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)
 
 
+def _relu(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0.0, out=out)
+
+
 def run(x: np.ndarray, h0: np.ndarray, w: CellWeights, nonlinearity: str = "tanh", reverse: bool = False) -> np.ndarray:
     """All T steps of one direction: x (T, I) -> h (T, H); row t is input position t."""
     h = x @ w.w_ih.T  # (T, H): pre-activations, then h in place
     h += w.b_ih + w.b_hh
     hw = np.empty(h.shape[1], x.dtype)
+    dot, add, phi = np.dot, np.add, (np.tanh if nonlinearity == "tanh" else _relu)
     h_prev = h0
-    for t in reversed(range(len(h))) if reverse else range(len(h)):
-        np.dot(w.w_hh, h_prev, out=hw)
-        ht = h[t]
-        ht += hw
-        if nonlinearity == "tanh":
-            np.tanh(ht, out=ht)
-        else:
-            np.maximum(ht, 0.0, out=ht)
+    for ht in h[::-1] if reverse else h:
+        dot(w.w_hh, h_prev, hw)
+        add(ht, hw, ht)
+        phi(ht, ht)
         h_prev = ht
     return h
