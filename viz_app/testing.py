@@ -22,6 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cells.cli import APP_FLAGS
+
 APP = Path(__file__).parent / "app.py"
 CHROMIUM = os.environ.get("RNNSCOPE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -53,9 +55,7 @@ class AppServer:
         self.log = Path(self.log) if self.log else None
         out = self._out = open(self.log, "wb") if self.log else subprocess.DEVNULL
         self.started = time.perf_counter()
-        cmd = self.command or [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-                               "--browser.gatherUsageStats", "false", "--server.address", "localhost",
-                               "--runner.postScriptGC", "false"]
+        cmd = self.command or [sys.executable, "-m", "streamlit", "run", str(APP), *APP_FLAGS]  # as `rnnscope` starts it
         self.proc = subprocess.Popen(
             [*cmd, "--server.port", str(self.port), "--server.fileWatcherType", "none"],
             cwd=self._cwd.name, stdout=out, stderr=subprocess.STDOUT,
