@@ -114,6 +114,11 @@ class Model:
         return list(self._vocab.itos) if self._vocab else []
 
     @property
+    def attention_params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(W (A, 2H), b (A,), v (A,)) of the classifier's s_t = v · tanh(W h_t + b), read-only; None for LMs."""
+        return (self._W, self._b, self._v) if self.is_classifier and self._module is not None else None
+
+    @property
     def metrics(self) -> dict:
         return dict(self._meta.get("metrics", {}))
 

@@ -185,3 +185,12 @@ def test_a_checkpoint_path_loads_too(tmp_path):
 def test_unknown_model_name_lists_the_bundled_ones():
     with pytest.raises(FileNotFoundError, match="sst2-lstm"):
         cells.load_model("sst3-lstm")
+
+
+def test_attention_params_rebuild_the_attention():
+    m = cells.load_model("trec-lstm")
+    W, b, v = m.attention_params
+    a = m.analyze("who wrote hamlet ?")
+    np.testing.assert_allclose(np.tanh(a.trace.output @ W.T + b) @ v, a.attention_scores, atol=1e-5)
+    assert not W.flags.writeable
+    assert cells.load_model("jaychou-gru").attention_params is None

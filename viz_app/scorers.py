@@ -63,11 +63,9 @@ class Rule:
 def trained_params(model) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(W (A, D), b (A,), v (A,)) of a trained classifier's additive attention, or None.
 
-    Uses `model.attention_params` when the model offers it, else the zoo model's arrays.
+    Stand-in models have no `attention_params`.
     """
     p = getattr(model, "attention_params", None)
-    if p is None and all(hasattr(model, n) for n in ("_W", "_b", "_v")):
-        p = (model._W, model._b, model._v)
     return None if p is None else tuple(np.asarray(a) for a in p)
 
 
