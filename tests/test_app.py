@@ -15,31 +15,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from viz_app import loaders, testing
+from viz_app.testing import assert_no_errors as ok
+from viz_app.testing import component_payload as payload
 from viz_app.tasks import KINDS, TASKS, UntrainedConfig
 
-APP = str(testing.APP)
 
 
-def run(timeout: float = 60, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=timeout)
-    for k, v in params.items():
-        at.query_params[k] = str(v)
-    return at.run()
-
-
-def payload(at: AppTest) -> dict:
-    (comp,) = at.get("component_instance")
-    return json.loads(json.loads(comp.proto.json_args)["payload"])
+def run(timeout: float = 60, **params):
+    return testing.app_test(timeout=timeout, **params)
 
 
 def rows(col: dict) -> list[np.ndarray]:
     """A stepper column's heatmap rows as (T', H) arrays."""
     return [np.frombuffer(base64.b64decode(r["data"]), np.float32).reshape(-1, r["H"]) for r in col["rows"]]
-
-
-def ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def test_compare_loads_and_draws_each_models_trace():

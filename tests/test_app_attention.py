@@ -8,11 +8,9 @@ the stepper receives (the component's JSON arguments) and check it against
 from __future__ import annotations
 
 import base64
-import json
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import cells
 from cells import attention as att
@@ -20,25 +18,8 @@ from viz_app import charts_attention, payloads, scorers, testing
 from viz_app.standin import StandinModel
 from viz_app.tasks import KINDS, TASKS
 
-APP = str(testing.APP)
+run, ok, payload = testing.app_test, testing.assert_no_errors, testing.component_payload
 TEXT = "Who wrote the play Hamlet, and where?"
-
-
-def run(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = str(v)
-    return at.run()
-
-
-def ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def payload(at: AppTest) -> dict:
-    (comp,) = at.get("component_instance")
-    return json.loads(json.loads(comp.proto.json_args)["payload"])
 
 
 def trained(name: str):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from viz_app import testing
 from viz_app.inputs import MAX_CHARS, MAX_TOKENS, check_text
@@ -31,9 +30,7 @@ CASES = {
 
 def run_views(text: str, task: str = "trec"):
     for view in ("compare", "cell"):
-        at = AppTest.from_file(str(testing.APP), default_timeout=60)
-        at.query_params.update(view=view, task=task)
-        at.run()
+        at = testing.app_test(timeout=60, view=view, task=task)
         at.text_input[0].set_value(text).run()
         assert not at.exception, [e.message for e in at.exception]
         yield view, at

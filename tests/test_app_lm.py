@@ -17,28 +17,12 @@ import cells
 from viz_app import charts_lm, generation, loaders, payloads, testing
 from viz_app.tasks import KINDS
 
-APP = str(testing.APP)
+ok, payload = testing.assert_no_errors, testing.component_payload
 FAST = {"lm_n": 20}  # keeps the stand-ins' re-reading generation quick
 
 
-def run(widgets: dict | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = str(v)
-    at.run()
-    for key, value in {**FAST, **(widgets or {})}.items():
-        at.session_state[key] = value
-    return at.run()
-
-
-def ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def payload(at: AppTest) -> dict:
-    (comp,) = at.get("component_instance")
-    return json.loads(json.loads(comp.proto.json_args)["payload"])
+def run(widgets: dict | None = None, **params):
+    return testing.app_test({**FAST, **(widgets or {})}, **params)
 
 
 def reference(task: str, kind: str):

@@ -9,9 +9,7 @@ Skips locally without /usr/bin/chromium or playwright; with CI=true it fails ins
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -20,36 +18,6 @@ import pytest
 from viz_app import testing
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
-
-def _require_browser() -> None:
-    missing = []
-    if not Path(testing.CHROMIUM).exists():
-        missing.append(f"no Chromium at {testing.CHROMIUM}")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package is not installed")
-    if missing:
-        reason = "; ".join(missing) + " (install Debian's chromium and `pip install -e .[test]`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("browser test cannot run in CI: " + reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    d = Path(os.environ.get("RNNSCOPE_ARTIFACTS") or tmp_path_factory.mktemp("browser-artifacts"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def _shot(page, artifacts: Path, name: str) -> None:
-    path = artifacts / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS / f"{name}.png")
 
 
 def _stamp(frame) -> tuple[str, int]:
@@ -57,8 +25,7 @@ def _stamp(frame) -> tuple[str, int]:
     return key, int(step)
 
 
-def test_type_step_play_switch(artifacts):
-    _require_browser()
+def test_type_step_play_switch(artifacts, browser_ready, save_screenshot):
     errors: list[str] = []
     with testing.AppServer(log=artifacts / "streamlit.log") as srv, testing.browser() as ctx:
         page = ctx.new_page()
@@ -99,7 +66,7 @@ def test_type_step_play_switch(artifacts):
         cur = frame.locator(".tok.cur")
         assert cur.count() == 3 and all(cur.nth(i).inner_text() == "bad" for i in range(3))
         page.wait_for_url(re.compile(r"step=4\b"), timeout=5_000)  # reported back, debounced
-        _shot(page, artifacts, "compare")
+        save_screenshot(page, "compare", full_page=True)
         t = 4
 
         # Play, then pause.
@@ -114,7 +81,7 @@ def test_type_step_play_switch(artifacts):
         page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=20_000)
         page.get_by_text("c_t = f_t").first.wait_for(timeout=10_000)  # the LSTM by default
         page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
-        _shot(page, artifacts, "cell")
+        save_screenshot(page, "cell", full_page=True)
         assert "view=cell" in page.url
 
         # Back to Compare: the stepper draws again.
@@ -124,8 +91,7 @@ def test_type_step_play_switch(artifacts):
     assert not errors, "\n".join(errors)
 
 
-def test_rnnscope_command_serves_the_app_from_any_directory(artifacts):
-    _require_browser()
+def test_rnnscope_command_serves_the_app_from_any_directory(artifacts, browser_ready, save_screenshot):
     exe = Path(sys.executable).with_name("rnnscope")
     if not exe.exists():
         pytest.fail(f"the rnnscope console command is not installed next to {sys.executable}; run `pip install -e .`")

@@ -13,9 +13,7 @@ Skips locally without /usr/bin/chromium or playwright; with CI=true it fails ins
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import statistics
 import time
 import urllib.parse
@@ -29,29 +27,6 @@ from viz_app import export, testing
 from viz_app.viewstepper import NAME
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
-
-def _require_browser() -> None:
-    missing = []
-    if not Path(testing.CHROMIUM).exists():
-        missing.append(f"no Chromium at {testing.CHROMIUM}")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package is not installed")
-    if missing:
-        reason = "; ".join(missing) + " (install Debian's chromium and `pip install -e .[test]`)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("browser test cannot run in CI: " + reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory) -> Path:
-    d = Path(os.environ.get("RNNSCOPE_ARTIFACTS") or tmp_path_factory.mktemp("browser-artifacts"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def view_frame(page, not_key: str | None = None, timeout: float = 60.0):
@@ -75,14 +50,10 @@ def stamp(frame) -> tuple[str, int]:
     return key, int(step)
 
 
-def shot(page, frame, artifacts: Path, name: str) -> None:
+def frame_for_screenshot(page, frame) -> None:
     page.set_viewport_size({"width": 1500, "height": 1500})
     frame.locator("#controls").scroll_into_view_if_needed()
     page.wait_for_timeout(800)  # let plotly finish drawing at the new size
-    path = artifacts / f"{name}.png"
-    page.screenshot(path=str(path))
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS / f"{name}.png")
 
 
 def url(srv, **q) -> str:
@@ -97,8 +68,7 @@ def steps_drawn(frame, artifacts: Path, name: str) -> int:
     return len(lat)
 
 
-def test_attention_and_language_model_views(artifacts):
-    _require_browser()
+def test_attention_and_language_model_views(artifacts, browser_ready, save_screenshot):
     errors: list[str] = []
     with testing.AppServer(log=artifacts / "streamlit-views.log") as srv, testing.browser() as ctx:
         page = ctx.new_page()
@@ -139,7 +109,8 @@ def test_attention_and_language_model_views(artifacts):
         frame = view_frame(page, not_key=key)
         assert frame.locator(".col").first.locator(".formula").count() >= 4
         assert "untrained" in frame.locator(".col").first.inner_text()
-        shot(page, frame, artifacts, "attention")
+        frame_for_screenshot(page, frame)
+        save_screenshot(page, "attention")
 
         # Language model: step the typed text, then step into the LSTM's generated text.
         page.goto(url(srv, view="language_model", task="shakespeare", text="ROMEO: But soft"))
@@ -153,7 +124,8 @@ def test_attention_and_language_model_views(artifacts):
         frame = view_frame(page, not_key=key)
         generated = page.locator('[data-testid="stCode"]').nth(1).inner_text()
         assert frame.locator(".col .text").first.inner_text().strip() == generated.strip()
-        shot(page, frame, artifacts, "language_model")
+        frame_for_screenshot(page, frame)
+        save_screenshot(page, "language_model")
         assert page.locator('[data-testid="stException"]').count() == 0
 
         # The theme: the same view, forced dark by Streamlit's embed option, draws light text.

@@ -29,7 +29,7 @@ def load_model(task: str, kind: str, cfg: UntrainedConfig = UntrainedConfig()):
             return cells.untrained_model(kind, hidden_size=cfg.hidden_size, init_scale=cfg.init_scale,
                                          forget_bias=cfg.forget_bias, seed=cfg.seed), ""
         return cells.load_model(f"{task}-{kind}"), ""
-    except _MISSING as e:
+    except _MISSING:
         t = TASKS[task]
         note = "" if task == "untrained" else "untrained stand-in: the trained model is not bundled yet"
         m = StandinModel(task, kind, t.level, t.labels, hidden_size=cfg.hidden_size, init_scale=cfg.init_scale,

@@ -31,6 +31,36 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 STEPPER = "viz_app.stepper.stepper"  # the stepper component's name, in its iframe's URL
 
 
+def app_test(widgets: dict | None = None, timeout: float = 120, **params):
+    """The app run once in Streamlit's AppTest with these URL query parameters; when
+    `widgets` (key -> value) is given, they are set and the app runs again."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    for k, v in params.items():
+        at.query_params[k] = str(v)
+    at.run()
+    if widgets:
+        for key, value in widgets.items():
+            at.session_state[key] = value
+        at.run()
+    return at
+
+
+def assert_no_errors(at) -> None:
+    """No exception and no st.error on the page."""
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def component_payload(at) -> dict:
+    """The JSON payload the page's one browser component received."""
+    import json
+
+    (comp,) = at.get("component_instance")
+    return json.loads(json.loads(comp.proto.json_args)["payload"])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("localhost", 0))
