@@ -12,19 +12,9 @@
   const $ = (id) => document.getElementById(id);
   const slider = $("step"), play = $("play"), stepText = $("step-text"), note = $("note"), columnsEl = $("columns");
   const WINDOW = 30; // tokens either side of the current one in each strip
-  const REPORT_MS = 300;
+  const el = window.rnnscope.el; // shared with the view stepper: ../viz_app.frontend.common/timeline.js
   let buildMs = 0, parseMs = 0; // the last sentence's costs, reported with "rnnscope:drawn"
-  let P = null, key = null, t = 0, cols = [], luts = {}, timer = null, reportTimer = null, reported = null;
-
-  function send(type, extra) {
-    window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, extra || {}), "*");
-  }
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  let P = null, key = null, t = 0, cols = [], luts = {};
   function bytes(b64) {
     const bin = atob(b64), u = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
@@ -154,58 +144,16 @@
       drawBars(c, t);
       drawStrip(c, t);
     }
-    // Tell tests and the benchmark when this step is on screen: after the next paint.
-    const stamp = key + ":" + t;
-    requestAnimationFrame(() => setTimeout(() => {
-      document.body.dataset.drawn = stamp;
-      window.dispatchEvent(new CustomEvent("rnnscope:drawn", { detail: { stamp: stamp, at: performance.timeOrigin + performance.now(), buildMs: buildMs, parseMs: parseMs } }));
-    }, 0));
-  }
-
-  // Follow Streamlit's light or dark theme (the heatmap colours stay: they are the scales).
-  function theme(th) {
-    const r = document.documentElement.style;
-    if (th.textColor) r.setProperty("--text", th.textColor);
-    if (th.backgroundColor) r.setProperty("--bg", th.backgroundColor);
-    if (th.secondaryBackgroundColor) r.setProperty("--bg2", th.secondaryBackgroundColor);
-    if (th.primaryColor) r.setProperty("--primary", th.primaryColor);
-    document.body.dataset.theme = th.base || "light";
+    window.rnnscope.markDrawn(key + ":" + t, { buildMs: buildMs, parseMs: parseMs });
   }
 
   // -- time ----------------------------------------------------------------------------
-  function report() {
-    clearTimeout(reportTimer);
-    reportTimer = setTimeout(() => {
-      if (timer === null && t !== reported) { reported = t; send("streamlit:setComponentValue", { value: t, dataType: "json" }); }
-    }, REPORT_MS);
-  }
-  function stop() {
-    if (timer !== null) { clearInterval(timer); timer = null; }
-    play.textContent = "▶ Play";
-    play.setAttribute("aria-label", "play");
-  }
-  function start() {
-    if (t >= P.T - 1) show(0);
-    const ms = Math.max(30, Math.min(400, 12000 / P.T)); // a whole text in about 12 s
-    timer = setInterval(() => { if (t >= P.T - 1) { stop(); report(); } else show(t + 1); }, ms);
-    play.textContent = "⏸ Pause";
-    play.setAttribute("aria-label", "pause");
-  }
-
-  slider.addEventListener("input", () => { show(+slider.value); report(); });
-  // Arrow keys step from anywhere in the component, not only on the focused slider.
-  document.addEventListener("keydown", (ev) => {
-    if (ev.target === slider || !P || (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight")) return;
-    ev.preventDefault();
-    show(t + (ev.key === "ArrowRight" ? 1 : -1));
-    report();
+  const time = window.rnnscope.timeline({
+    slider: slider, play: play, show: show, now: () => t, length: () => (P ? P.T : 0),
   });
-  play.addEventListener("click", () => { if (timer === null) start(); else { stop(); report(); } });
 
-  window.addEventListener("message", (ev) => {
-    const d = ev.data;
-    if (!d || d.type !== "streamlit:render") return;
-    if (d.theme) theme(d.theme);
+  window.rnnscope.connect($("root"), (d) => {
+    if (d.theme) window.rnnscope.applyTheme(d.theme);
     const a = d.args;
     if (a.payload_key !== key) {
       key = a.payload_key;
@@ -215,16 +163,14 @@
       // The same text with richer outputs (per-prefix probabilities arrive a moment
       // later): keep the step and keep playing.
       const same = P !== null && next.T === P.T && next.tokens.join("\u0000") === P.tokens.join("\u0000");
-      const playing = same && timer !== null;
+      const playing = same && time.playing();
       P = next;
-      if (!same) reported = a.step;
+      if (!same) time.reportedIs(a.step);
       build(P);
       parseMs = t1 - t0;
       buildMs = performance.now() - t1;
       show(same ? t : a.step);
-      if (playing) start();
+      if (playing) time.start();
     }
   });
-  new ResizeObserver(() => send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight })).observe($("root"));
-  send("streamlit:componentReady", { apiVersion: 1 });
 })();

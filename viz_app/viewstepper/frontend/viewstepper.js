@@ -11,18 +11,8 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const slider = $("step"), play = $("play"), stepText = $("step-text"), note = $("note"), columnsEl = $("columns");
-  const REPORT_MS = 300;
-  let P = null, key = null, themeKey = null, theme = {}, t = 0, cols = [], timer = null, reportTimer = null, reported = null;
-
-  function send(type, extra) {
-    window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, extra || {}), "*");
-  }
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
+  const el = window.rnnscope.el; // shared with the Compare stepper: ../viz_app.frontend.common/timeline.js
+  let P = null, key = null, themeKey = null, theme = {}, t = 0, cols = [];
   const clamp = (s) => Math.max(0, Math.min(P.T - 1, s | 0));
   const num = (x, d) => (x === null || x === undefined ? "—" : x.toFixed(d === undefined ? 3 : d).replace("-", "−"));
   const par = (x) => (x !== null && x < 0 ? "(" + num(x) + ")" : num(x));
@@ -30,14 +20,6 @@
   const plotConfig = { displaylogo: false, responsive: true, showSendToCloud: false,
     modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud"] };
 
-  function applyTheme(th) {
-    const r = document.documentElement.style;
-    if (th.textColor) r.setProperty("--text", th.textColor);
-    if (th.backgroundColor) r.setProperty("--bg", th.backgroundColor);
-    if (th.secondaryBackgroundColor) r.setProperty("--bg2", th.secondaryBackgroundColor);
-    if (th.primaryColor) r.setProperty("--primary", th.primaryColor);
-    if (th.font) r.setProperty("--font", th.font);
-  }
 
   // -- building (once per payload or theme) ---------------------------------------------
 
@@ -49,7 +31,7 @@
       const span = el("span", "tk" + (unk.has(i) ? " unk" : ""), s);
       span.dir = "auto";
       span.title = "t = " + i + (unk.has(i) ? " (not in the vocabulary: read as <unk>)" : "");
-      span.addEventListener("click", () => { show(i); report(); });
+      span.addEventListener("click", () => { show(i); time.report(); });
       box.append(span);
       tk[i] = span;
     }
@@ -217,52 +199,25 @@
       if (P.mode === "attention") stepAttention(c, t); else stepLM(c, t);
       c.plots.forEach(placeMarker);
     }
-    // Tell tests and the benchmark when this step is on screen: after the next paint.
-    const stamp = key + ":" + t;
-    requestAnimationFrame(() => setTimeout(() => {
-      document.body.dataset.drawn = stamp;
-      window.dispatchEvent(new CustomEvent("rnnscope:drawn", { detail: { stamp: stamp, at: performance.timeOrigin + performance.now() } }));
-    }, 0));
+    window.rnnscope.markDrawn(key + ":" + t);
   }
 
-  function report() {
-    clearTimeout(reportTimer);
-    reportTimer = setTimeout(() => {
-      if (timer === null && t !== reported) { reported = t; send("streamlit:setComponentValue", { value: t, dataType: "json" }); }
-    }, REPORT_MS);
-  }
-  function stop() {
-    if (timer !== null) { clearInterval(timer); timer = null; }
-    play.textContent = "▶ Play";
-    play.setAttribute("aria-label", "play");
-  }
-  function start() {
-    if (t >= P.T - 1) show(0);
-    const ms = Math.max(30, Math.min(400, 12000 / P.T)); // a whole text in about 12 s
-    timer = setInterval(() => { if (t >= P.T - 1) { stop(); report(); } else show(t + 1); }, ms);
-    play.textContent = "⏸ Pause";
-    play.setAttribute("aria-label", "pause");
-  }
+  const time = window.rnnscope.timeline({
+    slider: slider, play: play, show: show, now: () => t, length: () => (P ? P.T : 0),
+  });
 
-  slider.addEventListener("input", () => { show(+slider.value); report(); });
-  play.addEventListener("click", () => { if (timer === null) start(); else { stop(); report(); } });
-
-  window.addEventListener("message", (ev) => {
-    const d = ev.data;
-    if (!d || d.type !== "streamlit:render") return;
+  window.rnnscope.connect($("root"), (d) => {
     const a = d.args, tk = JSON.stringify(d.theme || {});
     if (a.payload_key !== key || tk !== themeKey) {
       const keep = a.payload_key === key ? t : a.step;
       key = a.payload_key;
       themeKey = tk;
       theme = d.theme || {};
-      applyTheme(theme);
+      window.rnnscope.applyTheme(theme);
       P = JSON.parse(a.payload);
-      reported = a.step;
+      time.reportedIs(a.step);
       build(P);
       show(keep);
     }
   });
-  new ResizeObserver(() => send("streamlit:setFrameHeight", { height: document.documentElement.scrollHeight })).observe($("root"));
-  send("streamlit:componentReady", { apiVersion: 1 });
 })();
