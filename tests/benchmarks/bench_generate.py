@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import time
 import warnings
 
 import torch
@@ -30,6 +28,7 @@ import cells
 from cells import zoo
 from cells.models import CharLM, ModelConfig
 from viz_app import generation, payloads
+from timing import median_time
 
 PREFIX = {"shakespeare": "ROMEO:", "jaychou": "分开"}
 VOCAB_SIZE = {"shakespeare": 67, "jaychou": 2600}  # about what the training data gives
@@ -57,16 +56,6 @@ def models_for(task: str) -> tuple[list, str]:
     return [same_shape_model(task, k) for k in zoo.KINDS], "same shape, random weights"
 
 
-def median(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=200)
@@ -82,11 +71,11 @@ def main() -> None:
     for task in ("shakespeare", "jaychou"):
         models, source = models_for(task)
         req = generation.check_request(PREFIX[task], args.n, 0.8, 0, 0, list(models[0].vocab))
-        t_view = median(lambda: [generation.generate(m, req) for m in models], args.repeat)
-        t_raw = median(lambda: [m.generate(PREFIX[task], n=args.n, temperature=0.8, seed=0) for m in models],
+        t_view = median_time(lambda: [generation.generate(m, req) for m in models], args.repeat)
+        t_raw = median_time(lambda: [m.generate(PREFIX[task], n=args.n, temperature=0.8, seed=0) for m in models],
                        max(1, args.repeat // 3))
         text = generation.generate(models[1], req)
-        t_pay = median(lambda: payloads.lm_payload(text, [payloads.Column(m, m.analyze(text)) for m in models]),
+        t_pay = median_time(lambda: payloads.lm_payload(text, [payloads.Column(m, m.analyze(text)) for m in models]),
                        max(3, args.repeat // 2))
         print(f"| {task} | {source} | {models[0].recurrent.hidden_size} | **{t_view * 1e3:.0f} ms** "
               f"| {t_view / 3 / max(1, args.n) * 1e6:.0f} µs | {t_raw * 1e3:.0f} ms | {t_pay * 1e3:.0f} ms |")

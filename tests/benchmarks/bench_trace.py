@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import platform
 import resource
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 
 import cells
+from timing import median_time
 
 CASES = [  # (kind, T, H)
     ("lstm", 2000, 512),
@@ -30,16 +29,6 @@ CASES = [  # (kind, T, H)
     ("rnn", 50, 128),
 ]
 MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
-
-
-def median_time(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
