@@ -11,11 +11,11 @@ import hashlib
 
 import streamlit as st
 
-from .. import loaders, payloads, state
+from .. import loaders, payloads
 from ..tasks import KINDS, UntrainedConfig
 from ..viewstepper import view_stepper
 from . import panels
-from .common import Selection, checked_text, unknown_message
+from .common import Selection, checked_text, unknown_message, steps
 
 CLASSIFIERS = ("sst2", "trec")
 
@@ -63,15 +63,6 @@ def render(sel: Selection) -> None:
     except ValueError as e:  # a model refused the text, with its own clear message
         st.error(str(e))
         return
-    _steps(payload, key, T)
+    steps(view_stepper, payload, key, T, "attention_stepper")
     panels.downloads({k.upper(): loaders.analyze(sel.task, k, UntrainedConfig(), checked.text) for k in KINDS},
                     sel.task, "att")
-
-
-@st.fragment
-def _steps(payload: str, key: str, T: int) -> None:
-    # Only this fragment reruns when the browser reports a new step (debounced).
-    t = min(st.session_state.get("t", 0), T - 1)
-    reported = view_stepper(payload, key, t, key="attention_stepper")
-    if reported != st.session_state.get("t"):
-        state.set_step(min(reported, T - 1))

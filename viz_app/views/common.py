@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import streamlit as st
 
 from cells.tokens import chars, words
 
-from .. import loaders
+from .. import loaders, state
 from ..inputs import Checked, check_text
 from ..tasks import UntrainedConfig
 
@@ -50,3 +51,13 @@ def unknown_message(task: str, cfg: UntrainedConfig, kind: str, text: str) -> No
     elif a.unknown:
         st.caption(f"{len(a.unknown)} of {len(a.tokens)} tokens are not in the vocabulary (dotted underline); "
                    "the model reads ⟨unk⟩ there.")
+
+
+@st.fragment
+def steps(mount: Callable[..., int], payload: str, key: str, T: int, component_key: str) -> None:
+    """Mount a browser stepper. Only this fragment reruns when the browser reports a
+    new step (debounced), and the step goes to session state and the URL."""
+    t = min(st.session_state.get("t", 0), T - 1)
+    reported = mount(payload, key, t, key=component_key)
+    if reported != st.session_state.get("t"):
+        state.set_step(min(reported, T - 1))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import loaders, state
+from .. import loaders
 from ..stepper import stepper
 from ..tasks import KINDS
-from .common import Selection, checked_text, refused, unknown_message
+from .common import Selection, checked_text, refused, unknown_message, steps
 
 
 def render(sel: Selection) -> None:
@@ -30,17 +30,8 @@ def render(sel: Selection) -> None:
         with notes:
             refused(e)
         return
-    _steps(payload, key, T)
+    steps(stepper, payload, key, T, "stepper")
     if not done and loaders.prefix_pending(*job):
         loaders.compare_payload(*job, per_step=True)
         st.session_state["_prefix_done"] = job
         st.rerun()
-
-
-@st.fragment
-def _steps(payload: str, key: str, T: int) -> None:
-    # Only this fragment reruns when the browser reports a new step (debounced).
-    t = min(st.session_state.get("t", 0), T - 1)
-    reported = stepper(payload, key, t)
-    if reported != st.session_state.get("t"):
-        state.set_step(min(reported, T - 1))

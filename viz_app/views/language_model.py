@@ -12,11 +12,11 @@ import hashlib
 
 import streamlit as st
 
-from .. import generation, loaders, payloads, state
+from .. import generation, loaders, payloads
 from ..tasks import KINDS, UntrainedConfig
 from ..viewstepper import view_stepper
 from . import panels
-from .common import Selection, checked_text
+from .common import Selection, checked_text, steps
 
 LANGUAGE_MODELS = ("shakespeare", "jaychou")
 DEFAULT_PREFIX = {"shakespeare": "ROMEO:", "jaychou": "分开"}
@@ -96,15 +96,6 @@ def _step_section(sel: Selection, texts: dict[str, str], req: generation.Request
     except ValueError as e:  # a model refused the text, with its own clear message
         st.error(str(e))
         return
-    _steps(payload, key, T)
+    steps(view_stepper, payload, key, T, "lm_stepper")
     panels.downloads({k.upper(): loaders.analyze(sel.task, k, UntrainedConfig(), text) for k in KINDS},
                      sel.task, "lm")
-
-
-@st.fragment
-def _steps(payload: str, key: str, T: int) -> None:
-    # Only this fragment reruns when the browser reports a new step (debounced).
-    t = min(st.session_state.get("t", 0), T - 1)
-    reported = view_stepper(payload, key, t, key="lm_stepper")
-    if reported != st.session_state.get("t"):
-        state.set_step(min(reported, T - 1))
