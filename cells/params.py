@@ -6,7 +6,7 @@ the first axis in a fixed order (LSTM: i, f, g, o; GRU: r, z, n; RNN: k = 1):
     weight_ih  (k·H, I)      bias_ih  (k·H,)
     weight_hh  (k·H, H)      bias_hh  (k·H,)
 
-`CellWeights.chunk(name)` returns the rows of one gate, e.g. `W_if = w_ih[H:2H]`.
+Gate k of H units is rows k·H … (k+1)·H − 1, e.g. W_if = weight_ih[H:2H] for the LSTM.
 """
 
 from __future__ import annotations
@@ -53,12 +53,3 @@ class CellWeights:
     @property
     def input_size(self) -> int:
         return self.w_ih.shape[1]
-
-    def chunk(self, k: int) -> "CellWeights":
-        """The k-th gate's rows: W_i?, W_h?, b_i?, b_h? (no copy)."""
-        H = self.hidden_size
-        s = slice(k * H, (k + 1) * H)
-        return CellWeights(self.w_ih[s], self.w_hh[s], self.b_ih[s], self.b_hh[s])
-
-    def astype(self, dtype: np.dtype) -> "CellWeights":
-        return CellWeights(*(np.array(a, dtype=dtype) for a in (self.w_ih, self.w_hh, self.b_ih, self.b_hh)))
