@@ -26,11 +26,9 @@ def _stamp(frame) -> tuple[str, int]:
 
 
 def test_type_step_play_switch(artifacts, browser_ready, save_screenshot):
-    errors: list[str] = []
     with testing.AppServer(log=artifacts / "streamlit.log") as srv, testing.browser() as ctx:
         page = ctx.new_page()
-        page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        errors = testing.page_errors(page)
         srv.wait_healthy()
         page.goto(srv.url)
         frame = testing.stepper_frame(page)

@@ -69,11 +69,9 @@ def steps_drawn(frame, artifacts: Path, name: str) -> int:
 
 
 def test_attention_and_language_model_views(artifacts, browser_ready, save_screenshot):
-    errors: list[str] = []
     with testing.AppServer(log=artifacts / "streamlit-views.log") as srv, testing.browser() as ctx:
         page = ctx.new_page()
-        page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        errors = testing.page_errors(page)
         srv.wait_healthy()
 
         # Attention, from a URL, with markup that must show as text.

@@ -61,6 +61,14 @@ def component_payload(at) -> dict:
     return json.loads(json.loads(comp.proto.json_args)["payload"])
 
 
+def page_errors(page) -> list[str]:
+    """A list that fills with the page's console errors and uncaught exceptions."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    return errors
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("localhost", 0))
