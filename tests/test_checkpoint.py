@@ -1,10 +1,16 @@
 """Checkpoints round-trip exactly and refuse anything corrupt, truncated or mismatched."""
 
+import hashlib
 import json
 import pickle
 
+import hypothesis.strategies as st
+import numpy as np
 import pytest
+import safetensors.torch
 import torch
+from hypothesis import given, settings
+from hypothesis.extra.numpy import arrays
 
 from cells import checkpoint
 from cells.models import ModelConfig, build
@@ -18,7 +24,7 @@ META = {"task": "trec", "kind": "gru", "level": "word", "config": CFG.to_dict(),
 def saved(tmp_path):
     torch.manual_seed(0)
     model = build(CFG)
-    checkpoint.round_to_float16(model)
+    checkpoint.round_to_stored(model)
     jpath, wpath = checkpoint.save(tmp_path / "m", model, META)
     return model, jpath, wpath
 
@@ -71,7 +77,7 @@ def test_pickle_is_never_unpickled(saved, tmp_path):
     payload = pickle.dumps(_Boom(str(marker)))
     wpath.write_bytes(payload)
     side = json.loads(jpath.read_text())
-    side["weights_sha256"] = __import__("hashlib").sha256(payload).hexdigest()
+    side["weights_sha256"] = hashlib.sha256(payload).hexdigest()
     jpath.write_text(json.dumps(side))
     with pytest.raises(ValueError, match="cannot read checkpoint"):
         checkpoint.load(jpath)
@@ -120,4 +126,64 @@ def test_non_finite_weights_are_refused(tmp_path):
         model.out.bias[0] = float("nan")
     jpath, _ = checkpoint.save(tmp_path / "nan", model, META)
     with pytest.raises(ValueError, match="NaN"):
+        checkpoint.load(jpath)
+
+
+@pytest.fixture
+def saved_int8(tmp_path):
+    torch.manual_seed(1)
+    model = build(CFG)
+    checkpoint.round_to_stored(model, "int8")
+    jpath, wpath = checkpoint.save(tmp_path / "q", model, {**META, "storage": "int8"})
+    return model, jpath, wpath
+
+
+def test_int8_round_trip_is_exact_after_rounding(saved_int8):
+    model, jpath, wpath = saved_int8
+    loaded, meta = checkpoint.load(jpath)
+    assert meta["storage"] == "int8"
+    for (k, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        assert b.dtype == torch.float32 and torch.equal(a, b), k
+    stored = safetensors.torch.load(wpath.read_bytes())
+    assert stored["embedding.weight"].dtype == torch.int8 and stored["out.bias"].dtype == torch.float16
+    # rounding again changes nothing: saving a loaded model stores the same bytes
+    before = [v.clone() for v in loaded.state_dict().values()]
+    checkpoint.round_to_stored(loaded, "int8")
+    assert all(torch.equal(a, b) for a, b in zip(before, loaded.state_dict().values()))
+    _, w2 = checkpoint.save(jpath.parent / "again", loaded, {**META, "storage": "int8"})
+    assert w2.read_bytes() == wpath.read_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float32, st.tuples(st.integers(1, 6), st.integers(1, 9)),
+              elements=st.floats(-1e4, 1e4, width=32, allow_subnormal=False)))
+def test_int8_rows_error_is_at_most_half_a_step(w):
+    w = torch.from_numpy(w)
+    q, s = checkpoint.int8_rows(w)
+    assert q.dtype == torch.int8 and s.shape == (w.shape[0], 1)
+    m = w.abs().amax(dim=1, keepdim=True)
+    assert bool((m <= 127 * s).all())  # every row fits in [-127, 127] ...
+    assert bool(((m == 0) | (m > 127 * s / 2)).all())  # ... with the smallest power-of-two scale
+    assert bool(torch.equal(torch.exp2(torch.round(torch.log2(s))), s))
+    assert bool(((q.float() * s - w).abs() <= s / 2).all())
+
+
+def test_broken_int8_tensors_are_refused(saved_int8):
+    _, jpath, wpath = saved_int8
+    tensors = safetensors.torch.load(wpath.read_bytes())
+
+    def rewrite(ts):
+        blob = safetensors.torch.save(ts)
+        wpath.write_bytes(blob)
+        side = json.loads(jpath.read_text())
+        jpath.write_text(json.dumps({**side, "weights_sha256": hashlib.sha256(blob).hexdigest()}))
+
+    rewrite({k: v for k, v in tensors.items() if k != "embedding.weight.scale"})
+    with pytest.raises(ValueError, match="lacks a float32"):
+        checkpoint.load(jpath)
+    rewrite({**tensors, "out.bias.scale": torch.ones(3, 1)})
+    with pytest.raises(ValueError, match="belongs to no int8 tensor"):
+        checkpoint.load(jpath)
+    rewrite({**tensors, "out.bias": torch.zeros(3, dtype=torch.int64)})
+    with pytest.raises(ValueError, match="unsupported dtype"):
         checkpoint.load(jpath)
