@@ -10,12 +10,15 @@ can highlight exactly what the model read.
 - `chars(text)`: one token per user-perceived character (Unicode extended grapheme
   cluster): 分, é written as e + U+0301, 👨‍👩‍👧 (a ZWJ sequence) and 🇨🇳 are one token each.
 
-`Vocab.encode` maps tokens to ids and reports which were unknown.
+`Vocab.encode` maps tokens to ids and reports which were unknown. A vocabulary may
+back off: an English word it lacks is read as a base form it has (warmly -> warm,
+dizzying -> dizzy), so rare inflections do not all collapse into one unknown token.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,12 +66,37 @@ def chars(text: str) -> list[Token]:
     return [Token(m.group(), *m.span()) for m in regex.finditer(r"\X", text)]
 
 
+# Endings tried in this order; the first that leaves a known base form wins.
+_SUFFIXES = ("ly", "ness", "ing", "ed", "es", "s", "er", "est", "ful", "less", "ity", "ment", "able", "ish")
+
+
+def english_bases(word: str) -> Iterator[str]:
+    """Candidate base forms of an English word, by stripping one ending and undoing
+    the usual spelling changes: warmly -> warm, dizzying -> dizzy (dizzi+ing),
+    escaping -> escape, ripping -> rip, abilities -> ability. At least 3 letters stay."""
+    for suf in _SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            b = word[: -len(suf)]
+            yield b
+            yield b + "e"
+            if len(b) > 3 and b[-1] == b[-2]:
+                yield b[:-1]
+            if b.endswith("i"):
+                yield b[:-1] + "y"
+
+
+# name (stored in a checkpoint) -> candidate base forms of a token, best first
+BACKOFFS: dict[str, Callable[[str], Iterator[str]]] = {"english-suffixes": english_bases}
+
+
 @dataclass(frozen=True)
 class Vocab:
-    """itos: id -> token; unk names the id unknown tokens map to (it must be in itos)."""
+    """itos: id -> token; unk names the id unknown tokens map to (it must be in itos);
+    backoff names an entry of BACKOFFS that reads a missing token as a known base form."""
 
     itos: tuple[str, ...]
     unk: str | None = "<unk>"
+    backoff: str | None = None
     stoi: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -78,18 +106,37 @@ class Vocab:
             raise ValueError("vocabulary has duplicate entries")
         if self.unk is not None and self.unk not in self.stoi:
             raise ValueError(f"unknown-token symbol {self.unk!r} is not in the vocabulary")
+        if self.backoff is not None and self.backoff not in BACKOFFS:
+            raise ValueError(f"unknown vocabulary backoff {self.backoff!r}; expected one of {tuple(BACKOFFS)}")
 
     def __len__(self) -> int:
         return len(self.itos)
 
+    def lookup(self, token: str) -> str | None:
+        """The vocabulary entry a token is read as: itself, its backoff base form, or None."""
+        if token in self.stoi:
+            return token
+        if self.backoff is not None:
+            for base in BACKOFFS[self.backoff](token):
+                if base in self.stoi and base != self.unk:
+                    return base
+        return None
+
     def encode(self, tokens: list[Token] | list[str]) -> tuple[np.ndarray, list[int]]:
         """ids (T,) int64 and the positions whose token is not in the vocabulary.
 
-        Unknown tokens map to `unk`; without one, they raise ValueError.
+        Unknown tokens map to `unk`; without one, they raise ValueError. Tokens read
+        through the backoff count as known; `read_as` names them.
         """
         texts = [t.text if isinstance(t, Token) else t for t in tokens]
-        unknown = [i for i, s in enumerate(texts) if s not in self.stoi]
+        found = [self.lookup(s) for s in texts]
+        unknown = [i for i, f in enumerate(found) if f is None]
         if unknown and self.unk is None:
             raise ValueError(f"tokens not in the vocabulary: {[texts[i] for i in unknown[:10]]}")
         u = self.stoi.get(self.unk, -1)
-        return np.array([self.stoi.get(s, u) for s in texts], dtype=np.int64), unknown
+        return np.array([u if f is None else self.stoi[f] for f in found], dtype=np.int64), unknown
+
+    def read_as(self, tokens: list[Token] | list[str]) -> dict[int, str]:
+        """{position: base form} for the tokens the backoff reads as another entry."""
+        texts = [t.text if isinstance(t, Token) else t for t in tokens]
+        return {i: f for i, s in enumerate(texts) if (f := self.lookup(s)) is not None and f != s}

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from . import checkpoint, data
 from .models import ModelConfig, build, num_params
-from .tokens import chars
+from .tokens import Vocab, chars
 
 WEIGHTS = Path(__file__).parent / "weights"
 PAD, UNK = "<pad>", "<unk>"
@@ -58,9 +58,11 @@ class TaskSpec:
     lr: float = 2e-3
     clip: float = 1.0  # gradient norm
     word_dropout: float = 0.0  # classifier: replace tokens by <unk> with this probability
+    backoff: str | None = None  # classifier: tokens.BACKOFFS entry for words outside the vocabulary
     lr_decay: float = 1.0  # classifier: learning rate × this per epoch
     seq_len: int = 100  # language model: characters per training window
     steps_per_epoch: int = 0  # language model: windows per epoch is steps × batch
+    storage: str = "float16"  # how the checkpoint stores weights: checkpoint.STORAGES
 
 
 TASKS = {
@@ -185,10 +187,11 @@ def accuracy(model: nn.Module, seqs, labels, size: int = 256) -> float:
 def train_classifier(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Module, dict, list[str], list[Path]]:
     train, val, held, files = classifier_data(task, args.data, args.seed, 0.10, args.limit)
     vocab = make_vocab([tokenize(e.text, "word") for e in train], [PAD, UNK], spec.min_freq, spec.max_vocab)
-    stoi = {t: i for i, t in enumerate(vocab)}
+    words = Vocab(tuple(vocab), UNK, spec.backoff)  # reads text exactly as the loaded model will
+    stoi = words.stoi
 
     def enc(exs):
-        seqs = [encode(tokenize(e.text, "word"), stoi) for e in exs]
+        seqs = [words.encode(tokenize(e.text, "word"))[0] for e in exs]
         keep = [i for i, s in enumerate(seqs) if len(s)]  # a sentence must have a token
         return [seqs[i] for i in keep], np.array([exs[i].label for i in keep], dtype=np.int64)
 
@@ -212,7 +215,7 @@ def train_classifier(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Mod
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: spec.lr_decay ** (s / n_batches))
     fit(model, opt, spec, args, n_batches, lambda: batches(*tr, spec.batch_size, rng), step,
         lambda: accuracy(model, *va), "val_acc", higher=True, sched=sched)
-    checkpoint.round_to_float16(model)
+    checkpoint.round_to_stored(model, spec.storage)
     metric = "dev_accuracy" if task == "sst2" else "test_accuracy"
     metrics = {metric: accuracy(model, *ho), "early_stopping_accuracy": accuracy(model, *va)}
     return model.eval(), metrics, vocab, files
@@ -259,7 +262,7 @@ def train_lm(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Module, dic
 
     fit(model, opt, spec, args, spec.steps_per_epoch, windows, step,
         lambda: nats_per_char(model, va), "val_nats", higher=False, sched=sched)
-    checkpoint.round_to_float16(model)
+    checkpoint.round_to_stored(model, spec.storage)
     test_nats = nats_per_char(model, te)
     metrics = {"test_nats_per_char": test_nats, "test_perplexity": math.exp(test_nats),
                "early_stopping_nats_per_char": nats_per_char(model, va)}
@@ -317,6 +320,7 @@ def train(task: str, kind: str, args) -> tuple[Path, Path]:
     seconds = time.monotonic() - t0
     meta = {
         "task": task, "kind": kind, "level": spec.level, "config": model.cfg.to_dict(), "vocab": vocab,
+        "backoff": spec.backoff, "storage": spec.storage,
         "labels": LABELS.get(task, []), "metrics": metrics, "num_params": num_params(model),
         "data": {f"{f.parent.name}/{f.name}": data.sha256(f) for f in files},
         "training_seconds": round(seconds, 1), "threads": args.threads, "seed": args.seed,
@@ -366,15 +370,14 @@ def evaluate(path: Path, root) -> dict:
     m = zoo._load(str(path))  # uncached the first time in this process
     load_s = time.perf_counter() - t0
     model, meta = m._module, m._meta
-    stoi = {t: i for i, t in enumerate(meta["vocab"])}
     task = meta["task"]
     if meta["level"] == "word":
         _, _, held, files = classifier_data(task, root, 0, 0.0)
-        seqs = [encode(tokenize(e.text, "word"), stoi) for e in held]
+        seqs = [m.encode(e.text) for e in held]
         metric = {"heldout_accuracy": accuracy(model, seqs, np.array([e.label for e in held]))}
     else:
         (_, _, test), files = lm_data(task, root)
-        nats = nats_per_char(model, encode(tokenize(test, "char"), stoi))
+        nats = nats_per_char(model, m.encode(test))
         metric = {"heldout_nats_per_char": nats, "heldout_perplexity": math.exp(nats)}
     sample = "it 's a charming and often affecting journey , and it does n't hurt that the cast is good ."
     if meta["level"] == "char":
@@ -392,7 +395,8 @@ def evaluate(path: Path, root) -> dict:
     return {"name": m.name, "task": task, "kind": m.kind, "params": m.num_params, "load_s": load_s,
             "analyze_s": analyze_s, "generate_s": gen_s,
             "mb": checkpoint.paths(path)[1].stat().st_size / 1e6, "train_s": meta["training_seconds"],
-            "config": meta["config"], "train": meta.get("train", {}), "stale_data": stale, "model": m, **metric}
+            "config": meta["config"], "train": meta.get("train", {}), "stale_data": stale, "model": m,
+            "storage": meta.get("storage", "float16"), "backoff": meta.get("backoff"), **metric}
 
 
 def _meets(r: dict) -> str:
@@ -418,6 +422,9 @@ def _row(r: dict) -> str:
             f"{r['train_s'] / 60:.1f} | {metric} | {_meets(r)} |")
 
 
+STORED = {"float16": "float16", "int8": "int8 matrices (one power-of-two scale per row) and float16 biases"}
+
+
 def model_card(rows: list[dict]) -> str:
     total_s = sum(r["train_s"] for r in rows)
     total_mb = sum(r["mb"] for r in rows)
@@ -430,7 +437,8 @@ def model_card(rows: list[dict]) -> str:
         "",
         f"All {len(rows)} models trained one after another on a 2-core CPU (no GPU), torch threads = 2,",
         f"in {total_s / 60:.1f} minutes in total; the bundled weights take {total_mb:.1f} MB",
-        "(float16 in safetensors; loading upcasts them to float32, exactly the model that was measured).",
+        "(safetensors, float16 or int8 per task as listed below; loading gives float32, exactly the model that",
+        "was measured).",
         "Training time is wall-clock time on a machine shared with other work, so it varies between runs.",
         "Load time is the first, uncached `cells.load_model` in a process that has already imported torch.",
         "",
@@ -454,6 +462,9 @@ def model_card(rows: list[dict]) -> str:
             + (f", at most {t['max_vocab']:,}" if t.get("max_vocab") else "") + ").",
             f"- Training: up to {t.get('epochs')} epochs, batch {t.get('batch_size')}, Adam lr {t.get('lr')}, "
             f"gradient norm clipped at {t.get('clip')}, dropout {t.get('dropout')}, early-stopping patience {t.get('patience')}.",
+            f"- Stored as {STORED[rs[0]['storage']]}."
+            + (f" Words outside the vocabulary back off to a known base form ({rs[0]['backoff']}: "
+               "warmly → warm, dizzying → dizzy) before they fall back to <unk>." if rs[0]["backoff"] else ""),
             "",
             "| model | cell | parameters | weights (MB) | training (min) | held-out metric | target met |",
             "| --- | --- | ---: | ---: | ---: | --- | --- |",

@@ -27,8 +27,10 @@ import functools
 import hashlib
 import math
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -64,6 +66,7 @@ class Analysis:
     attention_scores: np.ndarray | None = None  # (T,) s_t
     probs: np.ndarray | None = None  # (C,) class probabilities (classifiers)
     next_token_probs: np.ndarray | None = None  # (T, V) row t: p(token t+1 | tokens ≤ t) (language models)
+    read_as: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))  # position -> word read instead (backoff)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -86,7 +89,7 @@ class Model:
         self.level: str = meta["level"]
         self._meta = meta
         self._labels = tuple(meta.get("labels", ()))
-        self._vocab = Vocab(tuple(meta["vocab"]), unk="<unk>") if meta["vocab"] else None
+        self._vocab = Vocab(tuple(meta["vocab"]), unk="<unk>", backoff=meta.get("backoff")) if meta["vocab"] else None
         self._module = module
         self.recurrent = recurrent if recurrent is not None else from_torch(module.rnn)
         self.is_classifier = bool(self._labels)
@@ -135,6 +138,12 @@ class Model:
     def tokenize(self, text: str) -> list[Token]:
         return word_tokens(text) if self.level == "word" else chars(text)
 
+    def encode(self, text: str) -> np.ndarray:
+        """The ids the model reads for a text (T,): its tokens through the vocabulary and its backoff."""
+        if self._vocab is None:
+            raise ValueError(f"{self.name} is untrained: it has no vocabulary")
+        return self._vocab.encode(self.tokenize(text))[0]
+
     def analyze(self, text: str) -> Analysis:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("nothing to analyze: the text is empty; type a sentence")
@@ -143,22 +152,23 @@ class Model:
             raise ValueError(f"the text {text[:40]!r} has no tokens the model can read (only spaces or control characters)")
         if len(toks) > MAX_TOKENS:
             raise ValueError(f"the text has {len(toks)} tokens; at most {MAX_TOKENS} can be analyzed at once")
+        out: dict = {}
         if self._vocab is None:  # untrained: an open vocabulary
             unknown: list[int] = []
             x = np.stack([self._embed(t.text) for t in toks])  # (T, E)
         else:
             ids, unknown = self._vocab.encode(toks)  # (T,)
+            out["read_as"] = MappingProxyType(self._vocab.read_as(toks))
             x = self._E[ids]  # (T, E)
         tr = self.recurrent.trace(x)
-        out: dict = {}
         H = np.asarray(tr.output)  # (T, D·H)
         if self._module is not None and self.is_classifier:
             scores = att.additive(H, self._W, self._v, self._b)  # (T,)
             a = att.attend(H, scores)
-            out = dict(attention=a.weights, attention_scores=a.scores,
+            out.update(attention=a.weights, attention_scores=a.scores,
                        probs=readonly(_softmax(self._U @ a.context + self._d)))  # (C,)
         elif self._module is not None:
-            out = dict(next_token_probs=readonly(_softmax(H @ self._U.T + self._d)))  # (T, V)
+            out.update(next_token_probs=readonly(_softmax(H @ self._U.T + self._d)))  # (T, V)
         return Analysis(text, [t.text for t in toks], [(t.start, t.end) for t in toks], list(unknown), tr,
                         readonly(np.array(x)), **out)
 

@@ -77,3 +77,27 @@ def test_vocab_reports_unknowns():
     with pytest.raises(ValueError, match="is not in the vocabulary"):
         Vocab(["a"], unk="<unk>")
     assert Token("a", 0, 1) == Token("a", 0, 1)
+
+
+@pytest.mark.parametrize(
+    "word, base",
+    [("warmly", "warm"), ("dizzying", "dizzy"), ("escaping", "escape"), ("ripping", "rip"),
+     ("abilities", "ability"), ("taxes", "tax"), ("monkeys", "monkey"), ("playfulness", "playful"),
+     ("rehashed", "rehash"), ("warm", "warm"), ("ring", None), ("qqqly", None), ("ly", None)],
+)
+def test_backoff_reads_a_known_base_form(word, base):
+    v = Vocab(["<pad>", "<unk>", "warm", "dizzy", "escape", "rip", "ability", "tax", "monkey", "playful",
+               "rehash", "r"], backoff="english-suffixes")
+    assert v.lookup(word) == base
+    ids, unknown = v.encode([word])
+    assert ids.tolist() == [v.stoi[base] if base else 1] and unknown == ([] if base else [0])
+    assert v.read_as([word]) == ({0: base} if base and base != word else {})
+    # without a backoff the same word is simply unknown
+    assert Vocab(v.itos).lookup(word) == (word if word in v.stoi else None)
+
+
+def test_backoff_never_reads_a_word_as_unk_and_names_must_exist():
+    v = Vocab(["<unk>", "x"], backoff="english-suffixes")
+    assert v.lookup("<unk>ly") is None  # the base form "<unk>" is the unknown token itself
+    with pytest.raises(ValueError, match="unknown vocabulary backoff"):
+        Vocab(["<unk>"], backoff="stemmer-of-doom")

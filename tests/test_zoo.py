@@ -83,8 +83,7 @@ def test_sentiment_models_read_obvious_reviews():
 def test_held_out_accuracy_is_what_the_sidecar_claims(name):
     m = cells.load_model(name)
     _, _, held, _ = train.classifier_data(m.task, None, 0, 0.0)
-    stoi = {t: i for i, t in enumerate(m.vocab)}
-    seqs = [train.encode(train.tokenize(e.text, "word"), stoi) for e in held]
+    seqs = [m.encode(e.text) for e in held]
     acc = train.accuracy(m._module, seqs, np.array([e.label for e in held]))
     key = "dev_accuracy" if m.task == "sst2" else "test_accuracy"
     assert acc == pytest.approx(m.metrics[key], abs=1e-9)

@@ -10,7 +10,9 @@ says on screen when it is showing one.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -39,6 +41,7 @@ class Analysis:
     next_token_probs: np.ndarray | None = None  # (T, V)
     attention: np.ndarray | None = None
     attention_scores: np.ndarray | None = None
+    read_as: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))  # stand-ins: every token is itself
 
 
 def _softmax(a: np.ndarray) -> np.ndarray:

@@ -51,6 +51,9 @@ def unknown_message(task: str, cfg: UntrainedConfig, kind: str, text: str) -> No
     elif a.unknown:
         st.caption(f"{len(a.unknown)} of {len(a.tokens)} tokens are not in the vocabulary (dotted underline); "
                    "the model reads ⟨unk⟩ there.")
+    if a.read_as:
+        st.caption(f"{len(a.read_as)} word(s) outside the vocabulary are read as a known base form:")
+        st.text(", ".join(f"{a.tokens[i]} → {w}" for i, w in sorted(a.read_as.items())))  # plain text: user words
 
 
 @st.fragment
