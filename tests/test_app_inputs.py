@@ -75,6 +75,12 @@ def test_only_unknown_words_say_so():
             assert stepper_payload(at)["T"] == 3
 
 
+def test_words_read_as_their_base_form_are_named_as_plain_text():
+    for _, at in run_views("a warmly acted film", task="sst2"):
+        assert any("read as a known base form" in c.value for c in at.caption)
+        assert "warmly → warm" in [t.value for t in at.text]  # st.text: never markdown or HTML
+
+
 @pytest.mark.parametrize("case", ["emoji_zwj", "mixed_zh_en", "rtl"])
 @pytest.mark.parametrize("task", ["trec", "jaychou"])
 def test_unicode_renders_as_tokens(case, task):

@@ -65,6 +65,18 @@ def test_tokens_spans_and_unknowns():
     assert b.tokens == ["do", "n't", "miss", "it", "!"] and b.spans[1] == (2, 5)
 
 
+@pytest.mark.parametrize("name", ["sst2-rnn", "sst2-lstm", "sst2-gru"])
+def test_unseen_inflections_read_as_their_base_form(name):
+    m = cells.load_model(name)
+    assert "warm" in m.vocab and "warmly" not in m.vocab
+    a, b = m.analyze("a warmly acted film"), m.analyze("a warm acted film")
+    assert dict(a.read_as) == {1: "warm"} and a.unknown == [] and a.tokens[1] == "warmly"
+    assert np.array_equal(a.embeddings, b.embeddings) and np.array_equal(a.probs, b.probs)
+    with pytest.raises(TypeError):
+        a.read_as[0] = "x"  # shared with every session: read-only
+    assert cells.load_model("trec-gru").analyze("a warmly acted film").read_as == {}  # no backoff there
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t"])
 def test_empty_text_is_a_clear_error(text):
     with pytest.raises(ValueError, match="empty"):
