@@ -10,7 +10,7 @@ from cells import train, zoo
 NAMES = [f"{t}-{k}" for t in ("sst2", "trec", "shakespeare", "jaychou") for k in ("rnn", "lstm", "gru")]
 CLASSIFIERS = [n for n in NAMES if n.startswith(("sst2", "trec"))]
 LMS = [n for n in NAMES if n not in CLASSIFIERS]
-TEXT = {"sst2": "it's not a bad film -- (really) , though the plot ca n't hold", "trec": "Who wrote Hamlet in 1600 ?",
+TEXT = {"sst2": "it's not a bad film -- (really) , though the plot ca n't hold warmly", "trec": "Who wrote Hamlet in 1600 ?",
         "shakespeare": "ROMEO:\nWhat light through yonder window breaks? 分", "jaychou": "分开后我不能再想你 ok"}
 
 
@@ -18,9 +18,13 @@ def test_all_twelve_models_are_bundled():
     assert cells.list_models() == NAMES
 
 
+def test_bundled_weights_fit_in_25_mb():
+    files = [p for p in zoo.WEIGHTS.iterdir() if p.suffix in (".safetensors", ".json")]
+    assert len(files) == 2 * len(NAMES) and sum(p.stat().st_size for p in files) <= 25e6
+
+
 def _torch_ids(m, a):
-    stoi = {t: i for i, t in enumerate(m.vocab)}
-    return torch.tensor([[stoi.get(t, stoi["<unk>"]) for t in a.tokens]])
+    return torch.from_numpy(m.encode(a.text))[None]  # (1, T): through the vocabulary and its backoff
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
