@@ -138,5 +138,7 @@ class Vocab:
 
     def read_as(self, tokens: list[Token] | list[str]) -> dict[int, str]:
         """{position: base form} for the tokens the backoff reads as another entry."""
+        if self.backoff is None:
+            return {}
         texts = [t.text if isinstance(t, Token) else t for t in tokens]
         return {i: f for i, s in enumerate(texts) if (f := self.lookup(s)) is not None and f != s}

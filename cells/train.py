@@ -95,11 +95,6 @@ def make_vocab(seqs, specials: list[str], min_freq: int, max_vocab: int = 0) -> 
     return specials + kept
 
 
-def encode(tokens: list[str], stoi: dict[str, int]) -> np.ndarray:
-    unk = stoi[UNK]
-    return np.array([stoi.get(t, unk) for t in tokens], dtype=np.int64)
-
-
 def classifier_data(task: str, root, seed: int, frac: float, limit: int = 0):
     """(train, early-stopping, reported) lists of Examples, and the data files used."""
     if task == "sst2":
@@ -189,7 +184,6 @@ def train_classifier(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Mod
     train, val, held, files = classifier_data(task, args.data, args.seed, 0.10, args.limit)
     vocab = make_vocab([tokenize(e.text, "word") for e in train], [PAD, UNK], spec.min_freq, spec.max_vocab)
     words = Vocab(tuple(vocab), UNK, spec.backoff)  # reads text exactly as the loaded model will
-    stoi = words.stoi
 
     def enc(exs):
         seqs = [words.encode(tokenize(e.text, "word"))[0] for e in exs]
@@ -203,7 +197,7 @@ def train_classifier(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Mod
     opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
     rng = np.random.default_rng(args.seed)
     loss_fn = nn.CrossEntropyLoss()
-    unk = stoi[UNK]
+    unk = words.stoi[UNK]
 
     def step(ids, lens, y):
         if spec.word_dropout:
@@ -239,8 +233,8 @@ def train_lm(task: str, kind: str, spec: TaskSpec, args) -> tuple[nn.Module, dic
     (train, val, test), files = lm_data(task, args.data, args.limit)
     tr_toks = tokenize(train, "char")
     vocab = make_vocab([tr_toks], [UNK], spec.min_freq)
-    stoi = {t: i for i, t in enumerate(vocab)}
-    tr, va, te = encode(tr_toks, stoi), encode(tokenize(val, "char"), stoi), encode(tokenize(test, "char"), stoi)
+    alphabet = Vocab(tuple(vocab), UNK)
+    tr, va, te = (alphabet.encode(t)[0] for t in (tr_toks, tokenize(val, "char"), tokenize(test, "char")))
     cfg = ModelConfig(kind, len(vocab), spec.embed_size, spec.hidden_size, spec.num_layers, 0,
                       spec.attention_size, spec.dropout)
     model = build(cfg)
