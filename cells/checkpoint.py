@@ -1,9 +1,10 @@
 """Checkpoints: weights in safetensors, everything else in a JSON sidecar.
 
     name.safetensors   the state dict, stored small to keep the repository small
-    name.json          {"format", "task", "level", "config", "vocab", "labels",
-                        "metrics", "data": {file: sha256}, "training_seconds",
-                        "train": {the training arguments}, "storage", "weights_sha256"}
+    name.json          {"format", "task", "kind", "level", "config", "vocab", "labels",
+                        "metrics", "backoff", "storage", "data": {file: sha256},
+                        "training_seconds", "threads", "seed", "train", "torch",
+                        "num_params", "sha256"}
 
 Storage ("storage" in the sidecar; float16 when absent):
     float16   every tensor as float16
@@ -11,33 +12,126 @@ Storage ("storage" in the sidecar; float16 when absent):
               W[r] = q[r] · s[r], q in [-127, 127], stored as `name` (int8) and
               `name.scale` (float32, (R, 1)); vectors (biases) as float16
 
-Nothing is ever unpickled. Training rounds its final weights to their storage
-(`round_to_stored`) before it measures them, so the float32 model that `load`
-returns is exactly the model the metrics describe and the one `cells.from_torch`
-traces. Power-of-two scales make that rounding exact and idempotent: saving a
-rounded model stores the same q and s again.
+Integrity. "sha256" covers both files: the sidecar's other fields (canonical JSON)
+and the weights' bytes, so an edited vocabulary, label or size is caught like a
+corrupt weights file. It is a checksum, not a signature, so `load` also checks
+every field on its own before it allocates anything: types, ranges, that the kind,
+sizes, vocabulary and labels agree, and that every stored tensor has exactly the
+shape the config implies (read from the safetensors header, before its data).
+Anything amiss raises `CheckpointError`, naming the file and the problem.
 
-`load` checks everything it reads and raises ValueError naming the file and the
-problem: unreadable JSON, a weights file whose sha256 differs from the sidecar's
-(corrupt, truncated or swapped), tensors missing, extra or of the wrong shape,
-non-finite values, a vocabulary that does not fit the embedding.
+Nothing is ever unpickled, and loading needs no torch: `load` gives numpy arrays
+(what `cells.zoo` runs). `load_module` builds the torch module from them, for
+training, evaluation and the parity tests. Training rounds its final weights to
+their storage (`round_to_stored`) before it measures them, so the float32 model
+that `load` returns is exactly the model the metrics describe. Power-of-two scales
+make that rounding exact and idempotent: saving a rounded model stores the same q
+and s again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import struct
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import safetensors.torch
-import torch
-from torch import nn
+import numpy as np
 
-from .models import ModelConfig, build
+from .params import readonly
+from .tokens import BACKOFFS
 
-FORMAT = "rnnscope-checkpoint/1"
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+FORMAT = "rnnscope-checkpoint/2"  # the sidecar; /1 had a checksum over the weights only
+WEIGHTS_FORMAT = "rnnscope-checkpoint/1"  # the safetensors layout, unchanged since /1
 STORAGES = ("float16", "int8")
-REQUIRED = ("format", "task", "level", "config", "vocab", "labels", "metrics", "weights_sha256")
+KINDS = ("rnn", "lstm", "gru")
+LEVELS = ("word", "char")
+CHUNKS = {"rnn": 1, "lstm": 4, "gru": 3}  # fused gates per cell kind (weight_ih is (k·H, I))
+MAX_WEIGHTS_BYTES = 512 * 2**20  # a checkpoint larger than this is refused before it is read
+
+REQUIRED = {"format": str, "task": str, "kind": str, "level": str, "config": dict, "vocab": list,
+            "labels": list, "metrics": dict, "sha256": str}
+OPTIONAL = {"backoff": (str, type(None)), "storage": str, "data": dict, "training_seconds": (int, float),
+            "threads": int, "seed": int, "train": dict, "torch": str, "num_params": int}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded: missing, corrupt, inconsistent or not ours."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The sizes of a bundled model (cells/models.py builds it); stored as the sidecar's "config"."""
+
+    kind: str  # "rnn" (tanh) | "lstm" | "gru"
+    vocab_size: int
+    embed_size: int = 64
+    hidden_size: int = 128  # per direction
+    num_layers: int = 1
+    num_classes: int = 0  # > 0: a classifier; 0: a language model over the vocabulary
+    attention_size: int = 64  # A, rows of W in s_t = v · tanh(W h_t + b)
+    dropout: float = 0.3  # on embeddings and before the output layer (training only)
+
+    # Bounds a checkpoint must respect, checked before anything is allocated.
+    LIMITS = {"vocab_size": (1, 1_000_000), "embed_size": (1, 4096), "hidden_size": (1, 4096),
+              "num_layers": (1, 8), "num_classes": (0, 100_000), "attention_size": (1, 4096)}
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.num_classes > 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        """A checked config; raises ValueError saying which field is wrong."""
+        names = {f.name for f in fields(cls)}
+        if not isinstance(d, dict) or set(d) - names or "kind" not in d or "vocab_size" not in d:
+            raise ValueError(f"config must hold kind, vocab_size and only the fields {sorted(names)}")
+        if d["kind"] not in KINDS:
+            raise ValueError(f"config kind {d['kind']!r} is not one of {KINDS}")
+        for k, (lo, hi) in cls.LIMITS.items():
+            v = d.get(k, getattr(cls, k, None))
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"config {k} must be an integer from {lo:,} to {hi:,}; got {v!r}")
+        dropout = d.get("dropout", cls.dropout)
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
+            raise ValueError(f"config dropout must be a number in [0, 1); got {dropout!r}")
+        return cls(**d)
+
+    def shapes(self, storage: str = "float16") -> dict[str, tuple[tuple[int, ...], str]]:
+        """Every stored tensor: name -> (shape, safetensors dtype), as `save` writes them."""
+        H, E, V, k = self.hidden_size, self.embed_size, self.vocab_size, CHUNKS[self.kind]
+        D = 2 if self.is_classifier else 1  # classifiers read both ways
+        mats = {"embedding.weight": (V, E)}
+        vecs = {}
+        for l in range(self.num_layers):
+            for d in range(D):
+                sfx = f"_l{l}" + ("_reverse" if d else "")
+                mats[f"rnn.weight_ih{sfx}"] = (k * H, E if l == 0 else D * H)
+                mats[f"rnn.weight_hh{sfx}"] = (k * H, H)
+                vecs[f"rnn.bias_ih{sfx}"] = vecs[f"rnn.bias_hh{sfx}"] = (k * H,)
+        if self.is_classifier:
+            mats |= {"attn_W.weight": (self.attention_size, 2 * H), "attn_v.weight": (1, self.attention_size),
+                     "out.weight": (self.num_classes, 2 * H)}
+            vecs |= {"attn_W.bias": (self.attention_size,), "out.bias": (self.num_classes,)}
+        else:
+            mats["out.weight"], vecs["out.bias"] = (V, H), (V,)
+        out = {n: (s, "F16") for n, s in vecs.items()}
+        for n, s in mats.items():
+            if storage == "int8":
+                out[n], out[n + ".scale"] = (s, "I8"), ((s[0], 1), "F32")
+            else:
+                out[n] = (s, "F16")
+        return out
 
 
 def paths(path: str | Path) -> tuple[Path, Path]:
@@ -47,9 +141,20 @@ def paths(path: str | Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".safetensors")
 
 
+def digest(meta: dict, blob: bytes) -> str:
+    """sha256 over the sidecar's fields but "sha256" (canonical JSON) and the weights' bytes."""
+    body = {k: v for k, v in meta.items() if k != "sha256"}
+    canon = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canon.encode("utf-8") + b"\0" + blob).hexdigest()
+
+
+# -- writing (training: torch) ------------------------------------------------------------
+
 def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(q int8 (R, C), s float32 (R, 1)) with w ≈ q · s: s is the smallest power of two
     that keeps every |w[r]| / s[r] ≤ 127 (1 for an all-zero row)."""
+    import torch
+
     m = w.detach().float().abs().amax(dim=1, keepdim=True) / 127
     mant, exp = torch.frexp(m)  # m = mant · 2^exp, mant in [0.5, 1)
     exp = torch.where(mant == 0.5, exp - 1, exp)  # m itself is a power of two
@@ -59,6 +164,8 @@ def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _stored(storage: str, w: torch.Tensor) -> dict[str, torch.Tensor]:
+    import torch
+
     if storage not in STORAGES:
         raise ValueError(f"unknown checkpoint storage {storage!r}; expected one of {STORAGES}")
     if storage == "int8" and w.ndim == 2:
@@ -69,6 +176,8 @@ def _stored(storage: str, w: torch.Tensor) -> dict[str, torch.Tensor]:
 
 def round_to_stored(model: nn.Module, storage: str = "float16") -> None:
     """Replace every parameter, in place, by the float32 value `load` will give back."""
+    import torch
+
     with torch.no_grad():
         for p in model.parameters():
             t = _stored(storage, p)
@@ -76,86 +185,151 @@ def round_to_stored(model: nn.Module, storage: str = "float16") -> None:
 
 
 def save(path: str | Path, model: nn.Module, meta: dict) -> tuple[Path, Path]:
-    """Write path.safetensors and path.json; meta holds the sidecar's fields but the hash.
-    meta["storage"] (default float16) says how the weights are stored."""
+    """Write path.safetensors and path.json; meta holds the sidecar's fields but format
+    and sha256. meta["storage"] (default float16) says how the weights are stored."""
+    import safetensors.torch
+
     jpath, wpath = paths(path)
     wpath.parent.mkdir(parents=True, exist_ok=True)
     storage = meta.get("storage", "float16")
     tensors = {k + suffix: t for k, v in model.state_dict().items() for suffix, t in _stored(storage, v).items()}
-    blob = safetensors.torch.save(tensors, metadata={"format": FORMAT})
+    blob = safetensors.torch.save(tensors, metadata={"format": WEIGHTS_FORMAT})
+    side = {"format": FORMAT, **{k: v for k, v in meta.items() if k not in ("format", "sha256")}}
+    check_meta(side | {"sha256": ""}, jpath)
+    side["sha256"] = digest(side, blob)
     wpath.write_bytes(blob)
-    side = {"format": FORMAT, **meta, "weights_sha256": hashlib.sha256(blob).hexdigest()}
     jpath.write_text(json.dumps(side, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return jpath, wpath
 
 
+# -- reading (no torch) -------------------------------------------------------------------
+
+def check_meta(meta: dict, where: Path | str) -> ModelConfig:
+    """Every sidecar field checked for type, range and agreement; returns the config."""
+
+    def bad(msg: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint sidecar {where}: {msg}")
+
+    if not isinstance(meta, dict):
+        raise bad("is not a JSON object")
+    if meta.get("format") != FORMAT:
+        old = " (written by an older rnnscope; retrain it with `rnnscope train`)" if str(meta.get("format", "")).startswith(
+            "rnnscope-checkpoint/") else ""
+        raise bad(f"format is {meta.get('format')!r}, expected {FORMAT!r}{old}")
+    for k, t in REQUIRED.items():
+        if k not in meta:
+            raise bad(f"lacks the field {k!r}")
+        if not isinstance(meta[k], t):
+            raise bad(f"field {k!r} must be a {t.__name__}; got {type(meta[k]).__name__}")
+    for k, t in OPTIONAL.items():
+        if k in meta and (not isinstance(meta[k], t) or isinstance(meta[k], bool)):
+            raise bad(f"field {k!r} has the wrong type ({type(meta[k]).__name__})")
+    unknown = set(meta) - set(REQUIRED) - set(OPTIONAL)
+    if unknown:
+        raise bad(f"has unknown field(s) {sorted(unknown)}")
+    if meta["kind"] not in KINDS or meta["level"] not in LEVELS:
+        raise bad(f"kind {meta['kind']!r} / level {meta['level']!r} not among {KINDS} / {LEVELS}")
+    if meta.get("storage", "float16") not in STORAGES:
+        raise bad(f"storage {meta['storage']!r} is not one of {STORAGES}")
+    if meta.get("backoff") is not None and meta["backoff"] not in BACKOFFS:
+        raise bad(f"backoff {meta['backoff']!r} is not one of {tuple(BACKOFFS)}")
+    try:
+        cfg = ModelConfig.from_dict(meta["config"])
+    except (TypeError, ValueError) as e:
+        raise bad(str(e)) from None
+    if cfg.kind != meta["kind"]:
+        raise bad(f"kind {meta['kind']!r} disagrees with config kind {cfg.kind!r}")
+    if cfg.is_classifier != (meta["level"] == "word"):
+        raise bad(f"a {meta['level']}-level model must be a {'classifier' if meta['level'] == 'word' else 'language model'}")
+    vocab, labels = meta["vocab"], meta["labels"]
+    if not all(isinstance(v, str) for v in vocab) or len(set(vocab)) != len(vocab):
+        raise bad("vocabulary entries must be distinct strings")
+    if len(vocab) != cfg.vocab_size:
+        raise bad(f"vocabulary has {len(vocab)} entries, config says {cfg.vocab_size}")
+    if "<unk>" not in vocab or (cfg.is_classifier and vocab[0] != "<pad>"):
+        raise bad("vocabulary lacks <unk> (or, for a classifier, <pad> at id 0)")
+    if not all(isinstance(v, str) and v for v in labels) or len(labels) != cfg.num_classes:
+        raise bad(f"{len(labels)} labels for {cfg.num_classes} classes")
+    if not all(isinstance(k, str) and isinstance(v, (int, float)) and math.isfinite(v) for k, v in meta["metrics"].items()):
+        raise bad("metrics must map names to finite numbers")
+    return cfg
+
+
 def read_meta(path: str | Path) -> dict:
+    """The sidecar, checked field by field (not yet against the weights)."""
     jpath, _ = paths(path)
     if not jpath.is_file():
-        raise FileNotFoundError(f"checkpoint sidecar {jpath} not found (a checkpoint is a .json next to a .safetensors)")
+        raise CheckpointError(f"checkpoint sidecar {jpath} not found (a checkpoint is a .json next to a .safetensors)")
     try:
         meta = json.loads(jpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"checkpoint sidecar {jpath} is not valid JSON ({e}); the file is corrupt or truncated") from e
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{jpath} is not an rnnscope checkpoint sidecar (expected format {FORMAT!r})")
-    missing = [k for k in REQUIRED if k not in meta]
-    if missing:
-        raise ValueError(f"checkpoint sidecar {jpath} lacks the field(s) {missing}")
+        raise CheckpointError(f"checkpoint sidecar {jpath} is not valid JSON ({e}); the file is corrupt or truncated") from None
+    check_meta(meta, jpath)
     return meta
 
 
-def load(path: str | Path) -> tuple[nn.Module, dict]:
-    """The float32 model in eval mode and its sidecar; ValueError on anything amiss."""
+def _header(blob: bytes, wpath: Path) -> dict:
+    """The safetensors header (name -> {dtype, shape, data_offsets}), read without the data."""
+    try:
+        (n,) = struct.unpack("<Q", blob[:8])
+        head = json.loads(blob[8 : 8 + n]) if 8 + n <= len(blob) else None
+    except (struct.error, UnicodeDecodeError, json.JSONDecodeError):
+        head = None
+    if not isinstance(head, dict):
+        raise CheckpointError(f"checkpoint weights {wpath} are not a safetensors file")
+    return head
+
+
+def load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """(float32 weights by torch parameter name, read-only; the sidecar). No torch needed.
+
+    Raises CheckpointError on anything amiss, before allocating the model's arrays.
+    """
+    import safetensors.numpy
+
     meta = read_meta(path)
     jpath, wpath = paths(path)
     if not wpath.is_file():
-        raise FileNotFoundError(f"checkpoint weights {wpath} not found (next to its sidecar {jpath.name})")
+        raise CheckpointError(f"checkpoint weights {wpath} not found (next to its sidecar {jpath.name})")
+    if wpath.stat().st_size > MAX_WEIGHTS_BYTES:
+        raise CheckpointError(f"checkpoint weights {wpath} are larger than {MAX_WEIGHTS_BYTES // 2**20} MiB")
     blob = wpath.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != meta["weights_sha256"]:
-        raise ValueError(
-            f"checkpoint weights {wpath} do not match the sha256 in {jpath.name}: "
-            "the file is corrupt, truncated, or belongs to another checkpoint"
+    if digest(meta, blob) != meta["sha256"]:
+        raise CheckpointError(
+            f"checkpoint {jpath.with_suffix('')} fails its sha256: the sidecar or the weights were changed, "
+            "truncated or swapped since it was saved"
         )
-    try:
-        tensors = safetensors.torch.load(blob)
-        cfg = ModelConfig(**meta["config"])
-    except Exception as e:  # safetensors raises its own error type; TypeError for unknown config keys
-        raise ValueError(f"cannot read checkpoint {wpath}: {e}") from e
-    if len(meta["vocab"]) != cfg.vocab_size:
-        raise ValueError(f"{jpath.name}: vocabulary has {len(meta['vocab'])} entries, config says {cfg.vocab_size}")
-    if cfg.is_classifier and len(meta["labels"]) != cfg.num_classes:
-        raise ValueError(f"{jpath.name}: {len(meta['labels'])} labels for {cfg.num_classes} classes")
-    weights = _dequantize(tensors, wpath)
-    model = build(cfg)
-    want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in weights.items()}
+    cfg = ModelConfig.from_dict(meta["config"])
+    head = _header(blob, wpath)
+    if head.get("__metadata__", {}).get("format") != WEIGHTS_FORMAT:
+        raise CheckpointError(f"checkpoint weights {wpath} are not in the {WEIGHTS_FORMAT!r} layout")
+    want = cfg.shapes(meta.get("storage", "float16"))
+    got = {k: (tuple(v["shape"]), v["dtype"]) for k, v in head.items() if k != "__metadata__"}
     if want != got:
         diff = sorted(set(want.items()) ^ set(got.items()))[:6]
-        raise ValueError(f"checkpoint {wpath} does not fit its config: tensors differ in {diff}")
-    for k, v in weights.items():
-        if not torch.isfinite(v).all():
-            raise ValueError(f"checkpoint {wpath}: tensor {k} holds NaN or infinite values")
-    model.load_state_dict(weights)
-    return model.eval(), meta
-
-
-def _dequantize(tensors: dict[str, torch.Tensor], wpath: Path) -> dict[str, torch.Tensor]:
-    """float32 weights from stored tensors: float16 upcast, int8 rows times their scale."""
-    out = {}
+        raise CheckpointError(f"checkpoint {wpath} does not fit its config: tensors differ in {diff}")
+    try:
+        tensors = safetensors.numpy.load(blob)
+    except Exception as e:  # safetensors raises its own error type
+        raise CheckpointError(f"cannot read checkpoint {wpath}: {e}") from None
+    weights = {}
     for k, v in tensors.items():
         if k.endswith(".scale"):
-            base = tensors.get(k.removesuffix(".scale"))
-            if base is None or base.dtype != torch.int8:
-                raise ValueError(f"checkpoint {wpath}: scale {k} belongs to no int8 tensor")
             continue
-        if v.dtype == torch.int8:
-            s = tensors.get(k + ".scale")
-            if s is None or s.dtype != torch.float32 or v.ndim != 2 or tuple(s.shape) != (v.shape[0], 1):
-                raise ValueError(f"checkpoint {wpath}: int8 tensor {k} lacks a float32 ({v.shape[0]}, 1) scale")
-            out[k] = v.float() * s
-        elif v.dtype in (torch.float16, torch.float32):
-            out[k] = v.float()
-        else:
-            raise ValueError(f"checkpoint {wpath}: tensor {k} has unsupported dtype {v.dtype}")
-    return out
+        w = v.astype(np.float32) * tensors[k + ".scale"] if v.dtype == np.int8 else v.astype(np.float32)
+        if not np.isfinite(w).all():
+            raise CheckpointError(f"checkpoint {wpath}: tensor {k} holds NaN or infinite values")
+        weights[k] = readonly(w)
+    return weights, meta
+
+
+def load_module(path: str | Path) -> tuple[nn.Module, dict]:
+    """The torch module in eval mode and its sidecar (training, evaluation, parity tests)."""
+    import torch
+
+    from .models import build
+
+    weights, meta = load(path)
+    model = build(ModelConfig.from_dict(meta["config"]))
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+    return model.eval(), meta

@@ -22,32 +22,13 @@ Dropout acts only in training; `eval()` models compute the equations above.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .checkpoint import ModelConfig  # the sizes, stored in each checkpoint's sidecar
+
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    kind: str  # "rnn" (tanh) | "lstm" | "gru"
-    vocab_size: int
-    embed_size: int = 64
-    hidden_size: int = 128  # per direction
-    num_layers: int = 1
-    num_classes: int = 0  # > 0: a classifier; 0: a language model over the vocabulary
-    attention_size: int = 64  # A, rows of W in s_t = v · tanh(W h_t + b)
-    dropout: float = 0.3  # on embeddings and before the output layer (training only)
-
-    @property
-    def is_classifier(self) -> bool:
-        return self.num_classes > 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _cell(cfg: ModelConfig, bidirectional: bool) -> nn.Module:

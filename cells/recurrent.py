@@ -17,6 +17,7 @@ torch is imported only by the bridges (`from_torch`, `to_torch`): tracing is num
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -186,6 +187,23 @@ class Recurrent:
             layers=tuple(layers), num_layers=self.num_layers, num_directions=self.num_directions, finite=finite,
         )
 
+    def advance(self, x: np.ndarray, h: np.ndarray, c: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """One time step through every layer of a unidirectional stack, recording nothing:
+        x (I,), h and c (L, H) -> the new h and c (L, H). For generating one token at a time."""
+        if self.bidirectional:
+            raise ValueError("a bidirectional stack reads the whole sequence; it cannot advance one step")
+        hs, cs = [], []
+        for l, w in enumerate(self.weights):
+            if self.kind == "lstm":
+                x, c_l, _ = lstm.step(x, h[l], c[l], w)
+                cs.append(c_l)
+            elif self.kind == "gru":
+                x, _ = gru.step(x, h[l], w)
+            else:
+                x = rnn.step(x, h[l], w, self.kind[4:])
+            hs.append(x)
+        return np.stack(hs), (np.stack(cs) if self.kind == "lstm" else None)
+
     def step_terms(self, tr: Trace, l: int, d: int, t: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The two halves of each pre-activation at step t, for equations with numbers.
 
@@ -248,6 +266,28 @@ def from_torch(module: nn.Module) -> Recurrent:
     D = 2 if module.bidirectional else 1
     ws = [_weights(module, f"_l{l}" + ("_reverse" if d else ""), module.bias) for l in range(module.num_layers) for d in range(D)]
     return Recurrent(kind, ws, module.num_layers, module.bidirectional)
+
+
+def from_state_dict(sd: Mapping[str, np.ndarray], kind: str, prefix: str = "") -> Recurrent:
+    """A Recurrent from torch-named arrays (`weight_ih_l0`, `bias_hh_l1_reverse`, …), e.g. a
+    state dict converted to numpy. kind: one of KINDS; layers and directions are read
+    from the names; missing biases are zeros (torch's bias=False)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown cell kind {kind!r}; expected one of {KINDS}")
+    names = {k[len(prefix):] for k in sd if k.startswith(prefix)}
+    L = sum(1 for l in range(len(names) + 1) if f"weight_ih_l{l}" in names)
+    if L == 0 or any(f"weight_ih_l{l}" not in names for l in range(L)):
+        raise ValueError(f"no recurrent layers named {prefix}weight_ih_l0, {prefix}weight_ih_l1, … in the state dict")
+    bidirectional = "weight_ih_l0_reverse" in names
+    ws = []
+    for l in range(L):
+        for d in range(2 if bidirectional else 1):
+            sfx = f"_l{l}" + ("_reverse" if d else "")
+            w_ih, w_hh = (np.array(sd[prefix + n + sfx]) for n in ("weight_ih", "weight_hh"))  # copies: CellWeights marks them read-only
+            zeros = np.zeros(w_ih.shape[0], w_ih.dtype)
+            b_ih, b_hh = (np.array(sd.get(prefix + n + sfx, zeros)) for n in ("bias_ih", "bias_hh"))
+            ws.append(CellWeights(w_ih, w_hh, b_ih, b_hh))
+    return Recurrent(kind, ws, L, bidirectional)
 
 
 def _weights(module: nn.Module, sfx: str, bias: bool) -> CellWeights:

@@ -362,9 +362,9 @@ def evaluate(path: Path, root) -> dict:
     from . import zoo
 
     t0 = time.perf_counter()
-    m = zoo._load(str(path))  # uncached the first time in this process
+    m = zoo.load_model(path)  # uncached the first time in this process
     load_s = time.perf_counter() - t0
-    model, meta = m._module, m._meta
+    model, meta = checkpoint.load_module(path)
     task = meta["task"]
     if meta["level"] == "word":
         _, _, held, files = classifier_data(task, root, 0, 0.0)

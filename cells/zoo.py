@@ -4,11 +4,13 @@
     a = m.analyze("this movie was not good")
     a.trace, a.attention, a.probs          # classifiers
     a.next_token_probs                     # language models: (T, V)
+    m.prefix_probs("this movie was not good")   # classifiers: (T, C), as if the text ended at t
     m.generate("分开", n=50, seed=0)        # language models
 
-`analyze` runs the recurrent part through the cells engine (`m.recurrent.trace`) and
-computes everything after it in numpy from the trace, so a view shows exactly the
-numbers that made the prediction. For a classifier (see cells/models.py):
+Everything runs in numpy: the recurrent part through the cells engine
+(`m.recurrent.trace`), the rest from the trace, so a view shows exactly the numbers
+that made the prediction, and loading needs no torch (checkpoint.load). For a
+classifier (the torch modules are in cells/models.py; the tests hold both equal):
 
     H   = trace.output                        (T, 2H)
     s_t = v · tanh(W h_t + b)                 (T,)    cells.attention.additive
@@ -27,27 +29,31 @@ import functools
 import hashlib
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
-import torch
 
 from . import attention as att
 from . import checkpoint
 from .data import word_tokens
 from .params import readonly
-from .recurrent import Recurrent, from_torch, init_recurrent
+from .recurrent import Recurrent, from_state_dict, init_recurrent
 from .tokens import Token, Vocab, chars
 from .trace import Trace
 
 WEIGHTS = Path(__file__).parent / "weights"
-TASKS = ("sst2", "trec", "shakespeare", "jaychou")
-KINDS = ("rnn", "lstm", "gru")
+CLASSIFIER_TASKS = ("sst2", "trec")  # word level: bidirectional cell + attention + classes
+LM_TASKS = ("shakespeare", "jaychou")  # character level: next-character distribution
+TASKS = CLASSIFIER_TASKS + LM_TASKS
+KINDS = ("rnn", "lstm", "gru")  # the three cells every task is trained with, in this order
+CELL = {"rnn": "rnn_tanh", "lstm": "lstm", "gru": "gru"}  # a model kind's cells.Recurrent kind
 MAX_TOKENS = 2000  # analyze(): longer texts make traces too big to draw
+MAX_PREFIXES = 128  # prefix_probs(): one trace per prefix, so quadratic in T
 MAX_GENERATE = 2000  # generate(): characters per call
+TEMPERATURE_FLOOR = 1e-4  # sampling below this temperature is greedy decoding (see `pick`)
 START = "\n"  # a language model reads this first when the prefix is empty
 UNTRAINED_EMBED = 16  # input size of untrained models
 
@@ -69,20 +75,38 @@ class Analysis:
     read_as: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))  # position -> word read instead (backoff)
 
 
-def _np(t: torch.Tensor) -> np.ndarray:
-    return readonly(t.detach().numpy().copy())
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Along the last axis; the maximum is subtracted first, so any finite z is safe."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
-class Model:
-    """A trained (or untrained) model: metadata, its Recurrent, analyze and generate."""
+def pick(z: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> int:
+    """One id from logits z (V,): the sampler `Model.generate` uses, the only one in rnnscope.
 
-    def __init__(self, name: str, module: torch.nn.Module | None, meta: dict, recurrent: Recurrent | None = None,
-                 embed=None):
+    temperature < TEMPERATURE_FLOOR is greedy (argmax): at 1e-4 a logit 0.01 below the
+    best is already e^-100 times less likely, and dividing by ever smaller numbers only
+    overflows. Otherwise sample softmax(z / temperature), restricted to the top_k
+    largest logits when top_k is given. −inf logits (e.g. <unk>) are never drawn.
+    """
+    if temperature < TEMPERATURE_FLOOR:
+        return int(np.argmax(z))
+    if top_k is not None and top_k < np.isfinite(z).sum():
+        z = np.where(z >= np.sort(z)[-top_k], z, -np.inf)
+    p = softmax((z - z.max()) / temperature)  # subtract first: (z − max) / T is never +inf or NaN
+    return int(rng.choice(len(p), p=p))
+
+
+class Model:
+    """A trained (or untrained) model: metadata, its Recurrent, analyze and generate.
+
+    embed: token ids -> vectors, an (V, E) matrix for a trained model, or for an
+    untrained one a function from a token's text to its vector (no vocabulary).
+    head: the trained output layers by torch parameter name (attn_W.weight, …, out.bias).
+    """
+
+    def __init__(self, name: str, meta: dict, recurrent: Recurrent, embed: np.ndarray | Callable[[str], np.ndarray],
+                 head: Mapping[str, np.ndarray] | None = None):
         self.name = name
         self.task: str = meta["task"]
         self.kind: str = meta["kind"]
@@ -90,19 +114,13 @@ class Model:
         self._meta = meta
         self._labels = tuple(meta.get("labels", ()))
         self._vocab = Vocab(tuple(meta["vocab"]), unk="<unk>", backoff=meta.get("backoff")) if meta["vocab"] else None
-        self._module = module
-        self.recurrent = recurrent if recurrent is not None else from_torch(module.rnn)
+        self.recurrent = recurrent
         self.is_classifier = bool(self._labels)
-        if module is not None:
-            self.num_params = sum(p.numel() for p in module.parameters())
-            self._E = _np(module.embedding.weight)  # (V, E)
-            self._U, self._d = _np(module.out.weight), _np(module.out.bias)  # (C, 2H) or (V, H); (C,) or (V,)
-            if self.is_classifier:
-                self._W, self._b = _np(module.attn_W.weight), _np(module.attn_W.bias)  # (A, 2H), (A,)
-                self._v = _np(module.attn_v.weight[0])  # (A,)
-        else:
-            self.num_params = sum(w.w_ih.size + w.w_hh.size + w.b_ih.size + w.b_hh.size for w in self.recurrent.weights)
-            self._embed = embed
+        self._embed = embed
+        self._head = dict(head or {})
+        parts = [w for cw in recurrent.weights for w in (cw.w_ih, cw.w_hh, cw.b_ih, cw.b_hh)]
+        parts += list(self._head.values()) + ([embed] if isinstance(embed, np.ndarray) else [])
+        self.num_params = int(sum(p.size for p in parts))
 
     def __repr__(self) -> str:
         return f"Model({self.name!r}, task={self.task}, kind={self.kind}, params={self.num_params:,})"
@@ -118,8 +136,10 @@ class Model:
 
     @property
     def attention_params(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(W (A, 2H), b (A,), v (A,)) of the classifier's s_t = v · tanh(W h_t + b), read-only; None for LMs."""
-        return (self._W, self._b, self._v) if self.is_classifier and self._module is not None else None
+        """(W (A, 2H), b (A,), v (A,)) of the classifier's s_t = v · tanh(W h_t + b), read-only; None otherwise."""
+        if not self.is_classifier or not self._head:
+            return None
+        return self._head["attn_W.weight"], self._head["attn_W.bias"], self._head["attn_v.weight"][0]
 
     @property
     def metrics(self) -> dict:
@@ -144,14 +164,25 @@ class Model:
             raise ValueError(f"{self.name} is untrained: it has no vocabulary")
         return self._vocab.encode(self.tokenize(text))[0]
 
-    def analyze(self, text: str) -> Analysis:
+    def _tokens(self, text: str) -> list[Token]:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("nothing to analyze: the text is empty; type a sentence")
         toks = self.tokenize(text)
         if not toks:
-            raise ValueError(f"the text {text[:40]!r} has no tokens the model can read (only spaces or control characters)")
+            raise ValueError("the text has no tokens the model can read (only spaces or control characters)")
         if len(toks) > MAX_TOKENS:
             raise ValueError(f"the text has {len(toks)} tokens; at most {MAX_TOKENS} can be analyzed at once")
+        return toks
+
+    def _classify(self, H: np.ndarray) -> dict:
+        """Attention pooling and class probabilities over the states H (T, 2H)."""
+        W, b, v = self.attention_params
+        a = att.attend(H, att.additive(H, W, v, b))  # scores (T,), weights (T,), context (2H,)
+        p = softmax(self._head["out.weight"] @ a.context + self._head["out.bias"])  # (C,)
+        return {"attention": a.weights, "attention_scores": a.scores, "probs": readonly(p)}
+
+    def analyze(self, text: str) -> Analysis:
+        toks = self._tokens(text)
         out: dict = {}
         if self._vocab is None:  # untrained: an open vocabulary
             unknown: list[int] = []
@@ -159,30 +190,43 @@ class Model:
         else:
             ids, unknown = self._vocab.encode(toks)  # (T,)
             out["read_as"] = MappingProxyType(self._vocab.read_as(toks))
-            x = self._E[ids]  # (T, E)
+            x = self._embed[ids]  # (T, E)
         tr = self.recurrent.trace(x)
         H = np.asarray(tr.output)  # (T, D·H)
-        if self._module is not None and self.is_classifier:
-            scores = att.additive(H, self._W, self._v, self._b)  # (T,)
-            a = att.attend(H, scores)
-            out.update(attention=a.weights, attention_scores=a.scores,
-                       probs=readonly(_softmax(self._U @ a.context + self._d)))  # (C,)
-        elif self._module is not None:
-            out.update(next_token_probs=readonly(_softmax(H @ self._U.T + self._d)))  # (T, V)
+        if self._head and self.is_classifier:
+            out.update(self._classify(H))
+        elif self._head:
+            out["next_token_probs"] = readonly(softmax(H @ self._head["out.weight"].T + self._head["out.bias"]))  # (T, V)
         return Analysis(text, [t.text for t in toks], [(t.start, t.end) for t in toks], list(unknown), tr,
                         readonly(np.array(x)), **out)
+
+    def prefix_probs(self, text: str) -> np.ndarray:
+        """(T, C): the class probabilities the classifier gives tokens 0 … t alone, for every t.
+
+        A bidirectional reader changes its mind about earlier tokens too, so each prefix is
+        read afresh: T traces, which is why texts are limited to MAX_PREFIXES tokens.
+        Row T − 1 equals analyze(text).probs.
+        """
+        if not self.is_classifier or not self._head:
+            raise ValueError(f"{self.name} is not a trained classifier: it has no class probabilities")
+        x = self.analyze(text).embeddings  # (T, E)
+        if len(x) > MAX_PREFIXES:
+            raise ValueError(f"the text has {len(x)} tokens; per-prefix probabilities are computed up to {MAX_PREFIXES}")
+        rows = [self._classify(np.asarray(self.recurrent.trace(x[: t + 1]).output))["probs"] for t in range(len(x))]
+        return readonly(np.stack(rows))  # (T, C)
 
     # -- generation ---------------------------------------------------------------------
 
     def generate(self, prefix: str = "", n: int = 50, temperature: float = 0.8, top_k: int | None = None,
                  seed: int = 0) -> str:
-        """The prefix followed by n sampled characters.
+        """The prefix followed by n sampled characters (`pick` draws each one).
 
-        temperature 0 is greedy (argmax). top_k keeps the k likeliest characters.
-        Prefix characters outside the vocabulary are read as <unk> (with a warning);
-        <unk> itself is never generated. An empty prefix starts from a newline.
+        temperature below TEMPERATURE_FLOOR (0 included) is greedy. top_k keeps the k
+        likeliest characters. Prefix characters outside the vocabulary are read as
+        <unk> (with a warning); <unk> itself is never generated. An empty prefix
+        starts from a newline.
         """
-        if self._module is None or self.is_classifier:
+        if not self._head or self.is_classifier:
             raise ValueError(f"{self.name} is not a language model; only shakespeare-* and jaychou-* models generate")
         if not isinstance(n, (int, np.integer)) or not 0 <= n <= MAX_GENERATE:
             raise ValueError(f"n must be an integer from 0 to {MAX_GENERATE}; got {n!r}")
@@ -197,29 +241,19 @@ class Model:
             warnings.warn(f"{self.name}: prefix characters not in the vocabulary were read as <unk>: {missing}",
                           stacklevel=2)
         rng = np.random.default_rng(seed)
+        U, d = self._head["out.weight"].astype(np.float64), self._head["out.bias"].astype(np.float64)
         unk = self._vocab.stoi["<unk>"]
+        # The state carries over, so each new character costs one step, not a re-read of the prefix.
+        tr = self.recurrent.trace(self._embed[ids])
+        h, c = np.asarray(tr.h_n), None if tr.c_n is None else np.asarray(tr.c_n)  # (L, H)
         out: list[str] = []
-        m = self._module
-        with torch.inference_mode():
-            # The state carries over, so each new character costs one step, not a re-read of the prefix.
-            logits, state = m(torch.from_numpy(ids)[None])  # (1, T, V)
-            z = logits[0, -1].double().numpy()  # (V,)
-            for _ in range(n):
-                z[unk] = -np.inf
-                nxt = self._pick(z, temperature, top_k, rng)
-                out.append(self._vocab.itos[nxt])
-                logits, state = m(torch.tensor([[nxt]]), state)
-                z = logits[0, -1].double().numpy()
+        for _ in range(n):
+            z = U @ h[-1] + d  # (V,)
+            z[unk] = -np.inf
+            nxt = pick(z, temperature, top_k, rng)
+            out.append(self._vocab.itos[nxt])
+            h, c = self.recurrent.advance(self._embed[nxt], h, c)
         return prefix + "".join(out)
-
-    @staticmethod
-    def _pick(z: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> int:
-        if temperature == 0:
-            return int(np.argmax(z))
-        if top_k is not None and top_k < np.isfinite(z).sum():
-            z = np.where(z >= np.sort(z)[-top_k], z, -np.inf)
-        p = _softmax(z / temperature)
-        return int(rng.choice(len(p), p=p))
 
 
 # -- the zoo ----------------------------------------------------------------------------------
@@ -230,23 +264,27 @@ def list_models() -> list[str]:
 
 
 def load_model(name_or_path: str | Path) -> Model:
-    """A bundled model by name ("sst2-lstm") or a checkpoint by path; cached and shared."""
+    """A bundled model by name ("sst2-lstm") or a checkpoint by path; cached and shared.
+
+    Raises checkpoint.CheckpointError (a ValueError) when the files are missing or do
+    not pass every check.
+    """
     s = str(name_or_path)
     if s in {f"{t}-{k}" for t in TASKS for k in KINDS}:
         return _load(str(WEIGHTS / s))
     path = Path(s).expanduser().resolve()
     if not checkpoint.paths(path)[0].is_file():
-        raise FileNotFoundError(f"no model {s!r}: not a bundled name ({', '.join(list_models())}) "
-                                "and no checkpoint (.json + .safetensors) at that path")
+        raise checkpoint.CheckpointError(f"no model {s!r}: not a bundled name ({', '.join(list_models())}) "
+                                         "and no checkpoint (.json + .safetensors) at that path")
     return _load(str(path))
 
 
 @functools.lru_cache(maxsize=32)
 def _load(path: str) -> Model:
-    module, meta = checkpoint.load(path)
-    for p in module.parameters():
-        p.requires_grad_(False)
-    return Model(checkpoint.paths(path)[0].stem, module, meta)
+    weights, meta = checkpoint.load(path)
+    rec = from_state_dict(weights, CELL[meta["kind"]], prefix="rnn.")
+    head = {k: v for k, v in weights.items() if k.startswith(("attn_", "out."))}
+    return Model(checkpoint.paths(path)[0].stem, meta, rec, weights["embedding.weight"], head)
 
 
 def untrained_model(kind: str, hidden_size: int = 32, init_scale: float = 1.0, forget_bias: float = 0.0,
@@ -256,12 +294,12 @@ def untrained_model(kind: str, hidden_size: int = 32, init_scale: float = 1.0, f
     Each character's embedding is a fixed pseudo-random vector (from its sha256 and the
     seed), so there is no vocabulary and no <unk>. It has no attention, no class
     probabilities and no next-character distribution: it is for comparing states and
-    gates with a trained model's.
+    gates with a trained model's. forget_bias applies to the LSTM only (cells.init_recurrent).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown cell kind {kind!r}; expected one of {KINDS}")
-    rec = init_recurrent("rnn_tanh" if kind == "rnn" else kind, UNTRAINED_EMBED, hidden_size,
-                         seed=seed, init_scale=init_scale, forget_bias=forget_bias)
+    rec = init_recurrent(CELL[kind], UNTRAINED_EMBED, hidden_size, seed=seed, init_scale=init_scale,
+                         forget_bias=forget_bias)
 
     def embed(token: str) -> np.ndarray:
         h = hashlib.sha256(f"{seed}:{token}".encode()).digest()
@@ -270,4 +308,4 @@ def untrained_model(kind: str, hidden_size: int = 32, init_scale: float = 1.0, f
     meta = {"task": "untrained", "kind": kind, "level": "char", "vocab": [], "labels": [], "metrics": {},
             "config": {"kind": kind, "embed_size": UNTRAINED_EMBED, "hidden_size": hidden_size,
                        "init_scale": init_scale, "forget_bias": forget_bias, "seed": seed}}
-    return Model(f"untrained-{kind}", None, meta, recurrent=rec, embed=embed)
+    return Model(f"untrained-{kind}", meta, rec, embed)

@@ -160,22 +160,8 @@ def test_lm_payload_marks_unknown_and_is_json():
     assert doc["columns"][0]["actual"] == ["开", "☃", None]
 
 
-def _small_zoo_model(kind: str = "lstm"):
-    """A cells.zoo.Model around a small random CharLM: the trained models' code path, before they land."""
-    import torch
-
-    from cells import zoo
-    from cells.models import CharLM, ModelConfig
-
-    vocab = ["<pad>", "<unk>", "\n", " "] + list("abcdefghijklmnopqrstuvwxyz:.,!?") + list("分开的时候")
-    torch.manual_seed(0)
-    module = CharLM(ModelConfig(kind, len(vocab), 8, 16)).eval()
-    meta = {"task": "shakespeare", "kind": kind, "level": "char", "vocab": vocab, "labels": [], "metrics": {}}
-    return zoo.Model(f"small-{kind}", module, meta)
-
-
 def test_zoo_model_path_generates_and_marks_unknown_prefix_characters():
-    m = _small_zoo_model()
+    m = cells.load_model("shakespeare-lstm")
     vocab = list(m.vocab)
     req = generation.check_request("ab☃", 30, 0.8, 5, 3, vocab)
     assert req.unknown == ("☃",) and any("never saw" in s for s in req.messages)

@@ -60,16 +60,17 @@ def test_tiny_classifier_training_is_reproducible(tmp_path):
     args = ["trec", "gru", "--limit", "300", "--epochs", "2", "--embed-size", "8", "--hidden-size", "8"]
     a = _train(tmp_path, "a", *args)
     b = _train(tmp_path, "b", *args)
-    assert a["weights_sha256"] == b["weights_sha256"]
+    weights = {n: (tmp_path / f"{n}.safetensors").read_bytes() for n in "ab"}
+    assert weights["a"] == weights["b"]
     assert a["metrics"] == b["metrics"]
     assert 0 <= a["metrics"]["test_accuracy"] <= 1
     assert set(a["data"]) == {"trec/train_5500.label", "trec/TREC_10.label"}
     assert all(len(h) == 64 for h in a["data"].values())
     assert a["labels"] == ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"] and a["vocab"][:2] == ["<pad>", "<unk>"]
-    model, _ = checkpoint.load(tmp_path / "a")
+    model, _ = checkpoint.load_module(tmp_path / "a")
     assert model.cfg.hidden_size == 8 and model.cfg.num_classes == 6
     c = _train(tmp_path, "c", *args, "--seed", "1")
-    assert c["weights_sha256"] != a["weights_sha256"]
+    assert (tmp_path / "c.safetensors").read_bytes() != weights["a"]
 
 
 def test_tiny_language_model_learns(tmp_path):

@@ -1,11 +1,14 @@
 """The bundled models: analyze() equals the torch forward, invariants, generation, sharing."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 
 import cells
-from cells import train, zoo
+from cells import checkpoint, train, zoo
 
 NAMES = [f"{t}-{k}" for t in ("sst2", "trec", "shakespeare", "jaychou") for k in ("rnn", "lstm", "gru")]
 CLASSIFIERS = [n for n in NAMES if n.startswith(("sst2", "trec"))]
@@ -27,14 +30,20 @@ def _torch_ids(m, a):
     return torch.from_numpy(m.encode(a.text))[None]  # (1, T): through the vocabulary and its backoff
 
 
+def _module(name):
+    """The torch module behind a bundled model, built from the same checkpoint."""
+    return checkpoint.load_module(zoo.WEIGHTS / name)[0]
+
+
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_classifier_analysis_equals_torch_forward(name):
     m = cells.load_model(name)
     a = m.analyze(TEXT[m.task])
     ids = _torch_ids(m, a)
+    module = _module(name)
     with torch.no_grad():
-        logits, attn = m._module(ids, torch.tensor([ids.shape[1]]))
-        h, _ = m._module.rnn(m._module.embedding(ids))
+        logits, attn = module(ids, torch.tensor([ids.shape[1]]))
+        h, _ = module.rnn(module.embedding(ids))
     np.testing.assert_allclose(a.trace.output, h[0].numpy(), atol=1e-5)
     np.testing.assert_allclose(a.attention, attn[0].numpy(), atol=1e-5)
     np.testing.assert_allclose(a.probs, torch.softmax(logits, 1)[0].numpy(), atol=1e-5)
@@ -51,7 +60,7 @@ def test_language_model_analysis_equals_torch_forward(name):
     a = m.analyze(TEXT[m.task])
     ids = _torch_ids(m, a)
     with torch.no_grad():
-        logits, _ = m._module(ids)
+        logits, _ = _module(name)(ids)
     p = a.next_token_probs
     assert p.shape == (len(a.tokens), len(m.vocab)) and a.probs is None and a.attention is None
     np.testing.assert_allclose(p, torch.softmax(logits, -1)[0].numpy(), atol=1e-5)
@@ -100,7 +109,7 @@ def test_held_out_accuracy_is_what_the_sidecar_claims(name):
     m = cells.load_model(name)
     _, _, held, _ = train.classifier_data(m.task, None, 0, 0.0)
     seqs = [m.encode(e.text) for e in held]
-    acc = train.accuracy(m._module, seqs, np.array([e.label for e in held]))
+    acc = train.accuracy(_module(name), seqs, np.array([e.label for e in held]))
     key = "dev_accuracy" if m.task == "sst2" else "test_accuracy"
     assert acc == pytest.approx(m.metrics[key], abs=1e-9)
     # Floors guard against regressions. TREC meets issue 3's target (LSTM, GRU ≥ 88 %); SST-2 meets it
@@ -198,7 +207,7 @@ def test_a_checkpoint_path_loads_too(tmp_path):
 
 
 def test_unknown_model_name_lists_the_bundled_ones():
-    with pytest.raises(FileNotFoundError, match="sst2-lstm"):
+    with pytest.raises(checkpoint.CheckpointError, match="sst2-lstm"):
         cells.load_model("sst3-lstm")
 
 
@@ -209,3 +218,37 @@ def test_attention_params_rebuild_the_attention():
     np.testing.assert_allclose(np.tanh(a.trace.output @ W.T + b) @ v, a.attention_scores, atol=1e-5)
     assert not W.flags.writeable
     assert cells.load_model("jaychou-gru").attention_params is None
+
+
+@pytest.mark.parametrize("temperature", [1e-320, 1e-12, zoo.TEMPERATURE_FLOOR / 2])
+def test_a_temperature_below_the_floor_is_greedy(temperature):
+    lm = cells.load_model("shakespeare-lstm")
+    g = lm.generate("ROMEO:", n=20, temperature=temperature, seed=7)
+    assert g == lm.generate("ROMEO:", n=20, temperature=0)
+
+
+def test_the_sampler_never_divides_before_subtracting_the_maximum():
+    rng = np.random.default_rng(0)
+    z = np.array([-np.inf, 3.0, 1e300, 1e300 - 1e290])
+    assert zoo.pick(z, zoo.TEMPERATURE_FLOOR, None, rng) in (2, 3)  # finite, no NaN, never the −inf one
+    counts = np.bincount([zoo.pick(np.log([0.2, 0.8]), 1.0, None, rng) for _ in range(4000)], minlength=2)
+    assert abs(counts[1] / 4000 - 0.8) < 0.03  # temperature 1 samples the model's own distribution
+
+
+def test_prefix_probs_read_each_prefix_afresh():
+    m = cells.load_model("trec-gru")
+    p = m.prefix_probs("who wrote hamlet ?")
+    want = [m.analyze(t).probs for t in ("who", "who wrote", "who wrote hamlet", "who wrote hamlet ?")]
+    np.testing.assert_allclose(p, want, atol=1e-6)
+    assert not p.flags.writeable
+    with pytest.raises(ValueError, match="not a trained classifier"):
+        cells.load_model("jaychou-gru").prefix_probs("分开")
+    with pytest.raises(ValueError, match=str(zoo.MAX_PREFIXES)):
+        m.prefix_probs("a " * (zoo.MAX_PREFIXES + 1))
+
+
+def test_loading_and_using_a_model_needs_no_torch():
+    code = ("import sys, cells; m = cells.load_model('jaychou-lstm'); m.analyze('分开'); m.generate('分开', n=5); "
+            "cells.load_model('sst2-gru').prefix_probs('not bad'); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
