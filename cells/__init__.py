@@ -9,12 +9,12 @@ This package never imports streamlit or plotly.
 
 from . import attention, tokens
 from .params import CellWeights
-from .recurrent import GATES, KINDS, Recurrent, from_torch, init_recurrent
+from .recurrent import GATES, KINDS, Recurrent, from_state_dict, from_torch, init_recurrent, value_range
 from .trace import LayerTrace, Trace
 
 __all__ = [
     "GATES", "KINDS", "CellWeights", "LayerTrace", "Recurrent", "Trace",
-    "attention", "from_torch", "init_recurrent", "tokens",
+    "attention", "from_state_dict", "from_torch", "init_recurrent", "tokens", "value_range",
     "list_models", "load_model", "untrained_model",
 ]
 

@@ -22,6 +22,7 @@ from .lstm import sigmoid
 from .params import CellWeights
 
 GATES = ("r", "z", "n")
+SQUASH = {"r": "sigmoid", "z": "sigmoid", "n": "tanh"}  # each gate's nonlinearity
 
 
 def step(x: np.ndarray, h: np.ndarray, w: CellWeights) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -25,6 +25,7 @@ import numpy as np
 from .params import CellWeights
 
 GATES = ("i", "f", "g", "o")
+SQUASH = {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}  # each gate's nonlinearity
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:

@@ -32,6 +32,17 @@ if TYPE_CHECKING:
 KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 GATES = {"rnn_tanh": rnn.GATES, "rnn_relu": rnn.GATES, "lstm": lstm.GATES, "gru": gru.GATES}
 CHUNKS = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+def value_range(kind: str, name: str) -> tuple[float, float] | None:
+    """The interval a recorded quantity of this cell kind always lies in, or None when
+    it is unbounded: gates by their nonlinearity, h in [−1, 1] for every kind but the
+    relu RNN, the LSTM's cell state c never (it sums over time)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown cell kind {kind!r}; expected one of {KINDS}")
+    squash = {**lstm.SQUASH, **gru.SQUASH} if name in GATES[kind] else {"h": "tanh" if kind != "rnn_relu" else None}
+    return RANGES.get(squash.get(name))
 
 
 class Recurrent:
@@ -203,6 +214,17 @@ class Recurrent:
                 x = rnn.step(x, h[l], w, self.kind[4:])
             hs.append(x)
         return np.stack(hs), (np.stack(cs) if self.kind == "lstm" else None)
+
+    def pre_activations(self, tr: Trace, l: int, d: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """`step_terms` for every step at once: name -> (x_part (T, H), h_part (T, H)), with
+        x_part[t] = W_i· x_t + b_i· and h_part[t] = W_h· h_{t−1} + b_h· (h_{t+1} backwards)."""
+        lt = tr.layer(l, d)
+        w = self.weights[lt.layer * self.num_directions + d]
+        h_prev = np.concatenate([lt.h[1:], lt.h0[None]]) if lt.reverse else np.concatenate([lt.h0[None], lt.h[:-1]])
+        ax = lt.x @ w.w_ih.T + w.b_ih  # (T, k·H)
+        ah = h_prev @ w.w_hh.T + w.b_hh  # (T, k·H)
+        H = self.hidden_size
+        return {n: (ax[:, k * H : (k + 1) * H], ah[:, k * H : (k + 1) * H]) for k, n in enumerate(self.gate_names or ("h",))}
 
     def step_terms(self, tr: Trace, l: int, d: int, t: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The two halves of each pre-activation at step t, for equations with numbers.

@@ -14,7 +14,8 @@ import pytest
 
 import cells
 from cells import attention as att
-from viz_app import charts_attention, payloads, scorers, testing
+from cells import attention_rules as scorers
+from viz_app import charts_attention, payloads, testing
 from viz_app.standin import StandinModel
 from viz_app.tasks import KINDS, TASKS
 
@@ -102,42 +103,6 @@ def _analysis():
     if m is None:
         m = StandinModel("trec", "lstm", "word", TASKS["trec"].labels)
     return m, m.analyze(TEXT)
-
-
-def test_untrained_rules_are_cells_attention_on_the_same_states():
-    m, a = _analysis()
-    H = np.asarray(a.trace.output, dtype=np.float64)
-    rules = {r.key: r for r in scorers.untrained_rules(H, with_additive=True)}
-    q = H.mean(axis=0)
-    np.testing.assert_allclose(rules["dot"].scores, att.dot(H, q))
-    np.testing.assert_allclose(rules["scaled_dot"].scores, att.scaled_dot(H, q))
-    w = rules["concat_linear"].left
-    np.testing.assert_allclose(rules["concat_linear"].scores, att.concat_linear(H, w))
-    r = rules["additive"]
-    assert not r.trained and "seed" in r.note
-    for rule in rules.values():
-        np.testing.assert_allclose(rule.weights, att.softmax(rule.scores), rtol=1e-12)
-        assert abs(rule.weights.sum() - 1) < 1e-9
-
-
-def test_formula_numbers_add_up_to_the_score():
-    m, a = _analysis()
-    for r in scorers.rules_for(m, a):
-        bd = scorers.breakdown(r, k=3)
-        s = r.scale * ((bd["left"] * bd["right"]).sum(axis=1) + bd["rest"]) + r.bias
-        np.testing.assert_allclose(s, r.scores, atol=1e-4)
-        assert bd["idx"].shape == (len(a.tokens), 3)
-
-
-def test_trained_rule_reproduces_analyze():
-    m = trained("trec-gru")
-    if m is None:
-        pytest.skip("trec-gru is not in cells/weights yet")
-    a = m.analyze(TEXT)
-    r = scorers.trained_rule(m, a)
-    assert r is not None and r.trained
-    np.testing.assert_allclose(r.terms.sum(axis=1), a.attention_scores, atol=1e-4)
-    np.testing.assert_array_equal(r.weights, a.attention)
 
 
 def test_charts_are_pure_and_themeable():

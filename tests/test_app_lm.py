@@ -127,17 +127,6 @@ def test_classifier_task_points_to_the_language_models():
 
 # -- pure parts ------------------------------------------------------------------------------
 
-def test_running_perplexity_skips_unknown_and_last():
-    vocab = ["<unk>", "a", "b"]
-    probs = np.array([[0.1, 0.5, 0.4], [0.2, 0.2, 0.6], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]])  # (T, V)
-    s = charts_lm.next_steps(vocab, ["a", "b", "☃", "a"], probs, k=2)
-    assert s.actual.tolist() == [2, -1, 1, -1]
-    np.testing.assert_allclose(s.p_actual[[0, 2]], [0.4, 0.3])
-    np.testing.assert_allclose(s.perplexity, [1 / 0.4, 1 / 0.4, np.exp(-(np.log(0.4) + np.log(0.3)) / 2),
-                                              np.exp(-(np.log(0.4) + np.log(0.3)) / 2)])
-    assert s.top.tolist()[0] == [1, 2]
-
-
 def test_pick_respects_top_k_and_temperature():
     rng = np.random.default_rng(0)
     z = np.log(np.array([0.5, 0.3, 0.15, 0.05]))

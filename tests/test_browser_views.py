@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 import cells
-from viz_app import export, testing
+from cells import export
+from viz_app import testing
 from viz_app.viewstepper import NAME
 
 pytestmark = pytest.mark.browser

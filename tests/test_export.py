@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cells
-from viz_app import export
+from cells import export
 
 
 def _trace(kind: str, layers: int = 1, bidirectional: bool = False, T: int = 7, H: int = 5):

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import charts_attention, charts_lm, scorers
+from cells import attention_rules as scorers
+
+from . import charts_attention, charts_lm
 from .charts import visible
 from .payload import describe
 

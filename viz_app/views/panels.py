@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from .. import export
+from cells import export
 from ..tasks import TASKS
 
 

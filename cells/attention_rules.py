@@ -1,8 +1,8 @@
 """Attention scoring rules on one classifier's hidden states: the trained one and untrained ones.
 
-Pure numpy over `cells.attention`. H = trace.output, (T, D) with D = 2·hidden for the
+Numpy over `cells.attention`. H = trace.output, (T, D) with D = 2·hidden for the
 bidirectional classifiers. Every rule here is a sum of products, so a view can show
-its formula with the numbers at token t:
+its formula with the numbers at token t (`breakdown`):
 
     additive (trained)   s_t = v · tanh(W h_t + b)  = Σ_a v_a · tanh(W h_t + b)_a
     dot                  s_t = q · h_t              = Σ_i q_i · h_t,i
@@ -11,7 +11,7 @@ its formula with the numbers at token t:
 
     a_t = exp(s_t − m) / Σ_u exp(s_u − m),  m = max_u s_u   (the same softmax for all)
 
-The untrained rules have no learned query or parameters, so (said on screen):
+The untrained rules have no learned query or parameters, so (the app says so on screen):
 q is the sentence's mean state (1/T) Σ_t h_t; w, and W, v of an untrained additive
 rule, are drawn from N(0, 1/fan_in) with a fixed seed; b = 0 (a constant b would cancel
 in the softmax anyway, as would a query term w_q · q in concat-linear).
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cells import attention as att
+from . import attention as att
 
 SEED = 0  # the untrained parameters' seed
 ATTENTION_SIZE = 64  # A of the untrained additive rule (the trained models' size)
@@ -61,11 +61,8 @@ class Rule:
 
 
 def trained_params(model) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(W (A, D), b (A,), v (A,)) of a trained classifier's additive attention, or None.
-
-    Stand-in models have no `attention_params`.
-    """
-    p = getattr(model, "attention_params", None)
+    """(W (A, D), b (A,), v (A,)) of a trained classifier's additive attention, or None."""
+    p = model.attention_params
     return None if p is None else tuple(np.asarray(a) for a in p)
 
 

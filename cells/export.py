@@ -1,8 +1,8 @@
-"""A trace as downloadable bytes (JSON, NPZ, CSV), and a reader for the CSV. Pure: no Streamlit.
+"""A trace as file bytes (JSON, NPZ, CSV), and a reader for the CSV: what the app's downloads hold.
 
     to_json(trace)  -> bytes   read back with cells.Trace.from_json(data)
     to_npz(trace)   -> bytes   read back with cells.Trace.load_npz(io.BytesIO(data))
-    to_csv(trace, tokens) -> bytes   read back with viz_app.export.read_csv(data)
+    to_csv(trace, tokens) -> bytes   read back with cells.export.read_csv(data)
 
 The CSV is long format, one row per (layer, direction, step, unit), in that nesting
 order, with a header row:
@@ -29,27 +29,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import cells
+from .trace import Trace
 
 KEYS = ("layer", "direction", "step", "token", "unit")  # the CSV's first columns, then the quantities
 
 
-def to_json(trace: cells.Trace) -> bytes:
+def to_json(trace: Trace) -> bytes:
     return trace.to_json().encode("utf-8")
 
 
-def to_npz(trace: cells.Trace) -> bytes:
+def to_npz(trace: Trace) -> bytes:
     buf = io.BytesIO()
     trace.save_npz(buf)
     return buf.getvalue()
 
 
-def quantity_names(trace: cells.Trace) -> tuple[str, ...]:
+def quantity_names(trace: Trace) -> tuple[str, ...]:
     """The CSV's value columns for this trace: h, then c (LSTM), then the gates in cells.GATES order."""
     return ("h",) + (("c",) if trace.c_n is not None else ()) + tuple(trace.gate_names)
 
 
-def to_csv(trace: cells.Trace, tokens: list[str]) -> bytes:
+def to_csv(trace: Trace, tokens: list[str]) -> bytes:
     if len(tokens) != trace.T:
         raise ValueError(f"one token per step expected: {trace.T}, got {len(tokens)}")
     names = quantity_names(trace)
