@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> None:
 
         return train(argv[1:])
     if argv[:1] == ["eval"]:
-        from .train import eval_main
+        from .evaluate import main as evaluate
 
-        return eval_main(argv[1:])
+        return evaluate(argv[1:])
     if argv[:1] == ["app"]:
         argv = argv[1:]
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), *APP_FLAGS, *argv]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import cells
-from cells import checkpoint, train
+from cells import checkpoint, evaluate, splits, train
 from cells.models import ModelConfig, build, num_params
 
 
@@ -91,8 +91,8 @@ def test_sst2_early_stopping_sentences_do_not_leak_into_training():
     for s in sents:
         w = s.split()
         phrases += [Example(" ".join(w[i:j]), 1) for i in range(len(w)) for j in range(i + 1, len(w) + 1)]
-    assert sorted(e.text for e in train.sentences(phrases)) == sorted(sents)
-    kept, val = train.sst2_sentence_split(phrases, seed=0, frac=0.4)
+    assert sorted(e.text for e in splits.sentences(phrases)) == sorted(sents)
+    kept, val = splits.sst2_sentence_split(phrases, seed=0, frac=0.4)
     assert len(val) == 2 and all(e.text in sents for e in val)
     for v in val:  # no phrase of a held-out sentence is trained on, even one shared with another sentence
         assert not any(k.text in v.text.split() or f" {k.text} " in f" {v.text} " for k in kept)
@@ -103,7 +103,7 @@ def test_eval_recomputes_the_metric_and_writes_the_card(tmp_path, capsys):
     meta = _train(tmp_path, "tiny", "trec", "lstm", "--limit", "200", "--epochs", "1", "--embed-size", "4",
                   "--hidden-size", "4")
     card = tmp_path / "MODELS.md"
-    assert train.eval_main([str(tmp_path / "tiny"), "--markdown", str(card), "--threads", "1"]) == 0
+    assert evaluate.main([str(tmp_path / "tiny"), "--markdown", str(card), "--threads", "1"]) == 0
     row = f"{100 * meta['metrics']['test_accuracy']:.1f} % accuracy"
     assert row in capsys.readouterr().out
     text = card.read_text()
