@@ -63,7 +63,18 @@ OPTIONAL = {"backoff": (str, type(None)), "storage": str, "data": dict, "trainin
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded: missing, corrupt, inconsistent or not ours."""
+    """A checkpoint that cannot be loaded: missing, corrupt, inconsistent or not ours.
+
+    `name` is the checkpoint's stem ("sst2-lstm") and `problem` what is wrong with it, for
+    messages that should not show a server's paths; str() gives the full path too."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"checkpoint {self.path}: {problem}")
+
+    @property
+    def name(self) -> str:
+        return self.path.name.removesuffix(".json").removesuffix(".safetensors")
 
 
 @dataclass(frozen=True)
@@ -208,7 +219,7 @@ def check_meta(meta: dict, where: Path | str) -> ModelConfig:
     """Every sidecar field checked for type, range and agreement; returns the config."""
 
     def bad(msg: str) -> CheckpointError:
-        return CheckpointError(f"checkpoint sidecar {where}: {msg}")
+        return CheckpointError(where, f"sidecar {msg}")
 
     if not isinstance(meta, dict):
         raise bad("is not a JSON object")
@@ -259,11 +270,11 @@ def read_meta(path: str | Path) -> dict:
     """The sidecar, checked field by field (not yet against the weights)."""
     jpath, _ = paths(path)
     if not jpath.is_file():
-        raise CheckpointError(f"checkpoint sidecar {jpath} not found (a checkpoint is a .json next to a .safetensors)")
+        raise CheckpointError(jpath, "sidecar not found (a checkpoint is a .json next to a .safetensors)")
     try:
         meta = json.loads(jpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"checkpoint sidecar {jpath} is not valid JSON ({e}); the file is corrupt or truncated") from None
+        raise CheckpointError(jpath, f"sidecar is not valid JSON ({e}); the file is corrupt or truncated") from None
     check_meta(meta, jpath)
     return meta
 
@@ -276,7 +287,7 @@ def _header(blob: bytes, wpath: Path) -> dict:
     except (struct.error, UnicodeDecodeError, json.JSONDecodeError):
         head = None
     if not isinstance(head, dict):
-        raise CheckpointError(f"checkpoint weights {wpath} are not a safetensors file")
+        raise CheckpointError(wpath, "weights are not a safetensors file")
     return head
 
 
@@ -290,35 +301,33 @@ def load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     meta = read_meta(path)
     jpath, wpath = paths(path)
     if not wpath.is_file():
-        raise CheckpointError(f"checkpoint weights {wpath} not found (next to its sidecar {jpath.name})")
+        raise CheckpointError(wpath, f"weights (.safetensors) not found next to the sidecar {jpath.name}")
     if wpath.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise CheckpointError(f"checkpoint weights {wpath} are larger than {MAX_WEIGHTS_BYTES // 2**20} MiB")
+        raise CheckpointError(wpath, f"weights are larger than {MAX_WEIGHTS_BYTES // 2**20} MiB")
     blob = wpath.read_bytes()
     if digest(meta, blob) != meta["sha256"]:
-        raise CheckpointError(
-            f"checkpoint {jpath.with_suffix('')} fails its sha256: the sidecar or the weights were changed, "
-            "truncated or swapped since it was saved"
-        )
+        raise CheckpointError(jpath, "fails its sha256: the sidecar or the weights were changed, truncated or "
+                                     "swapped since it was saved")
     cfg = ModelConfig.from_dict(meta["config"])
     head = _header(blob, wpath)
     if head.get("__metadata__", {}).get("format") != WEIGHTS_FORMAT:
-        raise CheckpointError(f"checkpoint weights {wpath} are not in the {WEIGHTS_FORMAT!r} layout")
+        raise CheckpointError(wpath, f"weights are not in the {WEIGHTS_FORMAT!r} layout")
     want = cfg.shapes(meta.get("storage", "float16"))
     got = {k: (tuple(v["shape"]), v["dtype"]) for k, v in head.items() if k != "__metadata__"}
     if want != got:
         diff = sorted(set(want.items()) ^ set(got.items()))[:6]
-        raise CheckpointError(f"checkpoint {wpath} does not fit its config: tensors differ in {diff}")
+        raise CheckpointError(wpath, f"weights do not fit its config: tensors differ in {diff}")
     try:
         tensors = safetensors.numpy.load(blob)
     except Exception as e:  # safetensors raises its own error type
-        raise CheckpointError(f"cannot read checkpoint {wpath}: {e}") from None
+        raise CheckpointError(wpath, f"cannot read the weights: {e}") from None
     weights = {}
     for k, v in tensors.items():
         if k.endswith(".scale"):
             continue
         w = v.astype(np.float32) * tensors[k + ".scale"] if v.dtype == np.int8 else v.astype(np.float32)
         if not np.isfinite(w).all():
-            raise CheckpointError(f"checkpoint {wpath}: tensor {k} holds NaN or infinite values")
+            raise CheckpointError(wpath, f"tensor {k} holds NaN or infinite values")
         weights[k] = readonly(w)
     return weights, meta
 

@@ -19,6 +19,7 @@ APP_FLAGS = [
     "--server.headless", "true",
     "--runner.postScriptGC", "false",  # a post-run gc.collect costs ~75 ms per rerun once torch is loaded
     "--client.toolbarMode", "minimal",  # no "Deploy" button on a local teaching tool
+    "--client.showErrorDetails", "none",  # a traceback would show server paths; the views say what went wrong
 ]
 
 

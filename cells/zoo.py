@@ -274,8 +274,8 @@ def load_model(name_or_path: str | Path) -> Model:
         return _load(str(WEIGHTS / s))
     path = Path(s).expanduser().resolve()
     if not checkpoint.paths(path)[0].is_file():
-        raise checkpoint.CheckpointError(f"no model {s!r}: not a bundled name ({', '.join(list_models())}) "
-                                         "and no checkpoint (.json + .safetensors) at that path")
+        raise checkpoint.CheckpointError(path, f"no model {s!r}: not a bundled name ({', '.join(list_models())}) "
+                                               "and no checkpoint (.json + .safetensors) at that path")
     return _load(str(path))
 
 

@@ -1,132 +1,210 @@
-"""AppTest for each view: loads, steps, every task and model, query parameters round-trip.
+"""AppTest of the app: routing, every view on the one component, the URL, and the defects fixed.
 
-AppTest reruns the whole script (it does not isolate fragments) and cannot run the
-browser stepper's JavaScript: the Compare tests read the payload the stepper receives
-and simulate the step it reports back by setting the component's session-state value.
+AppTest cannot run the component's JavaScript, so these tests read the data the
+component receives (`testing.component_data`) and simulate the step it reports back
+(`testing.report_step`). tests/test_browser*.py drive the same pages in Chromium.
 """
 
 from __future__ import annotations
 
 import base64
-import json
+import shutil
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+import streamlit as st
 
-from viz_app import loaders, testing
-from viz_app.testing import assert_no_errors as ok
-from viz_app.testing import component_payload as payload
+import cells
+from cells import zoo
+from viz_app import cache, testing
 from viz_app.tasks import KINDS, TASKS, UntrainedConfig
+from viz_app.testing import assert_no_errors as ok
+from viz_app.testing import component_data, component_payload, report_step
+
+run = testing.app_test
+VIEWS = {"compare": "sst2", "cell": "sst2", "attention": "trec", "language_model": "shakespeare"}
 
 
+def heatmap_rows(panel: dict) -> dict[str, np.ndarray]:
+    """A heatmap panel's quantities as (T', H) arrays, by name."""
+    out = {}
+    for row, tr in zip(panel["rows"], panel["fig"]["data"]):
+        z = tr["z"]
+        H, T = map(int, z["shape"].split(","))
+        out[row["name"]] = np.frombuffer(base64.b64decode(z["bdata"]), np.float32).reshape(H, T).T
+    return out
 
-def run(timeout: float = 60, **params):
-    return testing.app_test(timeout=timeout, **params)
+
+def panels(doc: dict, col: int, kind: str) -> list[dict]:
+    return [p for p in doc["columns"][col]["panels"] if p["type"] == kind]
 
 
-def rows(col: dict) -> list[np.ndarray]:
-    """A stepper column's heatmap rows as (T', H) arrays."""
-    return [np.frombuffer(base64.b64decode(r["data"]), np.float32).reshape(-1, r["H"]) for r in col["rows"]]
-
-
-def test_compare_loads_and_draws_each_models_trace():
+def test_compare_draws_each_models_trace_on_fixed_scales():
     at = run(task="trec")
     ok(at)
-    p = payload(at)
+    doc = component_payload(at)
     text = TASKS["trec"].example
-    assert [c["title"] for c in p["columns"]] == ["RNN", "LSTM", "GRU"]
-    for kind, col in zip(KINDS, p["columns"]):
-        a = loaders.analyze("trec", kind, UntrainedConfig(), text)
-        assert p["T"] == a.trace.T
-        h = rows(col)[0]  # row 1: h of the top layer, forward, (T, H)
-        np.testing.assert_allclose(h, np.asarray(a.trace.layer(-1, 0).h), rtol=1e-6)
-        names = [r["name"] for r in col["rows"]]
+    assert doc["view"] == "compare" and [c["title"] for c in doc["columns"]] == ["RNN", "LSTM", "GRU"]
+    for c, kind in enumerate(KINDS):
+        a = cache.analyze("trec", kind, UntrainedConfig(), text)
+        assert doc["T"] == a.trace.T == len(doc["tokens"])
+        (heat,) = panels(doc, c, "heatmap")
+        rows = heatmap_rows(heat)
         lt = a.trace.layer(-1, 0)
-        assert names[: 1 + (lt.c is not None) + len(lt.gates)] == ["h", *(["c"] if lt.c is not None else []), *lt.gates]
-        if a.probs is not None:  # a classifier: its probabilities, as the bars will show them
-            np.testing.assert_allclose(col["output"]["values"][-1], a.probs, atol=1e-4)
+        np.testing.assert_allclose(rows["h"], lt.h, rtol=1e-6)
+        for g, values in lt.gates.items():
+            np.testing.assert_allclose(rows[g], values, rtol=1e-6)
+        scales = {r["name"]: (t["zmin"], t["zmax"]) for r, t in zip(heat["rows"], heat["fig"]["data"])}
+        assert scales["h"] == (-1, 1) and all(scales[g] == ((0, 1) if g in "ifozr" else (-1, 1)) for g in lt.gates)
+        for name, arr in rows.items():  # every unit order is a permutation of the units
+            for by, perm in heat["orders"][name].items():
+                assert sorted(perm) == list(range(arr.shape[1])), (name, by)
+        (bars,) = panels(doc, c, "bars")
+        np.testing.assert_allclose(bars["values"][-1], a.probs, atol=1e-4)
 
 
-def test_step_reported_by_the_browser_moves_state_and_url():
+def test_classifier_outputs_follow_the_step_in_a_patch_of_their_own():
+    """The columns come first; per-prefix probabilities follow as a small patch, not a new payload."""
+    at = run(task="trec", text="who wrote hamlet ?")
+    ok(at)
+    main, update = component_data(at, 0), component_data(at, 1)
+    assert update["update_for"] == main["key"] and len(update["patches"]) == 3
+    for patch, kind in zip(update["patches"], KINDS):
+        m = cache.model("trec", kind)
+        want = [m.analyze(p).probs for p in ("who", "who wrote", "who wrote hamlet", "who wrote hamlet ?")]
+        assert patch["panel"] == 0 and patch["set"]["title"] == "class probabilities if the text ended at t"
+        np.testing.assert_allclose(patch["set"]["values"], want, atol=1e-4)
+    assert len(str(update)) < len(main["payload"]) / 20
+
+
+def test_a_reported_step_moves_state_and_url_and_never_resends_the_payload():
     at = run(task="sst2")
     ok(at)
-    assert json.loads(at.get("component_instance")[0].proto.json_args)["step"] == 0
-    at.session_state["stepper"] = 4  # what stepper.js sends after the user stepped to 4
+    before = component_data(at)
+    assert before["start"] == 0
+    report_step(at, 4)
+    ok(at)
+    assert at.session_state["t"] == 4 and at.query_params["step"] in ("4", ["4"])
+    assert component_data(at) == before  # identical data: Streamlit sends a hash reference, not the payload
+    at.run()  # a later full run starts the component where the browser left it
+    assert component_data(at)["start"] == 4 and component_data(at)["key"] == before["key"]
+
+
+def test_a_stale_report_for_another_text_is_ignored():
+    at = run(task="sst2")
+    at.session_state["scope"] = {"step": ["some-older-text", 7]}
     at.run()
     ok(at)
-    at.run()  # a later run (another user action) starts the stepper where the browser left it
-    assert json.loads(at.get("component_instance")[0].proto.json_args)["step"] == 4
-    assert at.session_state["t"] == 4
-    assert at.query_params["step"] == ["4"] or at.query_params["step"] == "4"
-    at.sidebar.radio[0].set_value("cell").run()  # the Cell view opens at the same step
-    ok(at)
-    assert at.slider(key="cell_step").value == 4
+    assert at.session_state["t"] == 0
 
 
-def _diagram(at: AppTest) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+@pytest.mark.parametrize("view, task", VIEWS.items())
+def test_every_view_runs_on_the_one_component_and_offers_downloads(view, task):
+    at = run(view=view, task=task)
+    ok(at)
+    data = component_data(at)
+    doc = component_payload(at)
+    assert doc["view"] == view and doc["v"] == 1 and data["start"] == 0
+    assert {p["type"] for c in doc["columns"] for p in c["panels"]} <= {"text", "bars", "formula", "plotly", "heatmap"}
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["JSON", "NPZ", "CSV"], labels
 
 
-def test_cell_view_slider_changes_diagram_and_equations():
-    at = run(view="cell", task="trec", step=0)
+@pytest.mark.parametrize("view, task", VIEWS.items())
+def test_an_out_of_range_step_in_the_url_is_clamped_like_the_view(view, task):
+    at = run(view=view, task=task, step=999999)
     ok(at)
-    at.radio(key="cell_kind").set_value("lstm").run()
+    T = component_payload(at)["T"]
+    assert component_data(at)["start"] == T - 1
+    assert at.query_params["step"] in (str(T - 1), [str(T - 1)])
+
+
+def test_old_view_links_open_the_views_own_page():
+    at = run(view="cell", task="trec", step=3)
     ok(at)
-    before, eq0 = _diagram(at), at.code[0].value
-    assert eq0.splitlines()[0].startswith("i_t = σ(W_ii x_t + b_ii + W_hi h_{t−1} + b_hi) = σ(")
-    assert [l.split(" =")[0] for l in eq0.splitlines()] == ["i_t", "f_t", "g_t", "o_t", "c_t", "h_t"]
-    at.slider(key="cell_step").set_value(3).run()
-    ok(at)
-    after, eq3 = _diagram(at), at.code[0].value
-    assert eq3 != eq0 and before["layout"]["shapes"] != after["layout"]["shapes"]
-    assert "t = 3" in after["layout"]["title"]["text"]
-    # The numbers are the trace's: f_t's value for the chosen unit at t = 3.
-    a = loaders.analyze("trec", "lstm", UntrainedConfig(), TASKS["trec"].example)
-    unit = at.session_state["unit"]
-    layer = at.selectbox(key="cell_layer").value
-    f = float(a.trace.layer(layer, 0).gates["f"][3][unit])
-    assert eq3.splitlines()[1].endswith(f"= {f:.2f}")
-    assert at.query_params["step"] in ("3", ["3"])
+    assert component_payload(at)["view"] == "cell" and component_data(at)["start"] == 3
+    assert "view" not in at.query_params  # the page's path says it now
 
 
 @pytest.mark.parametrize("task", list(TASKS))
-def test_every_task_and_model_loads(task):
+def test_every_task_and_model_loads_in_compare_and_cell(task):
     at = run(task=task)
     ok(at)
-    assert len(payload(at)["columns"]) == 3
-    at.sidebar.radio[0].set_value("cell").run()
+    assert len(component_payload(at)["columns"]) == 3
+    at = run(view="cell", task=task)
     for kind in KINDS:
         at.radio(key="cell_kind").set_value(kind).run()
         ok(at)
-        assert at.code[0].value.splitlines()[-1].startswith("h_t = ")
+        doc = component_payload(at)
+        (formula,) = panels(doc, 0, "formula")
+        assert formula["lines"][-1].startswith("h_t = ") and doc["columns"][0]["title"] == kind.upper()
+
+
+def test_cell_view_numbers_are_the_traces():
+    at = run(view="cell", task="trec")
+    at.radio(key="cell_kind").set_value("lstm").run()
+    ok(at)
+    unit, layer = at.selectbox(key="cell_unit").value, at.selectbox(key="cell_layer").value
+    doc = component_payload(at)
+    (formula,) = panels(doc, 0, "formula")
+    (diagram,) = panels(doc, 0, "plotly")
+    a = cache.analyze("trec", "lstm", UntrainedConfig(), TASKS["trec"].example)
+    lt = a.trace.layer(layer, 0)
+    np.testing.assert_allclose(formula["values"]["f"], lt.gates["f"][:, unit], atol=1e-4)
+    np.testing.assert_allclose(formula["values"]["c"], lt.c[:, unit], atol=1e-4)
+    assert [l.split(" =")[0] for l in formula["lines"]] == ["i_t", "f_t", "g_t", "o_t", "c_t", "h_t"]
+    texts = [v for k, v in diagram["steps"].items() if k.startswith("annotations")]
+    assert any(vals[3] == f"{float(lt.gates['f'][3, unit]):.2f}".replace("-", "−") for vals in texts)
+    at.selectbox(key="cell_unit").set_value(at.selectbox(key="cell_unit").options[-1]).run()
+    ok(at)
+    assert component_payload(at) != doc  # another unit, another payload
 
 
 def test_untrained_sliders_change_the_models():
     at = run(task="untrained")
     ok(at)
-    assert rows(payload(at)["columns"][1])[0].shape[1] == UntrainedConfig().hidden_size
+    assert heatmap_rows(panels(component_payload(at), 1, "heatmap")[0])["h"].shape[1] == UntrainedConfig().hidden_size
     at.sidebar.slider[0].set_value(16).run()  # hidden size
     ok(at)
-    assert rows(payload(at)["columns"][1])[0].shape[1] == 16
+    assert heatmap_rows(panels(component_payload(at), 1, "heatmap")[0])["h"].shape[1] == 16
+
+
+@pytest.mark.parametrize("view", ["compare", "cell"])
+def test_the_forget_bias_moves_the_lstm_and_the_others_say_they_have_none(view):
+    """It used to reach the RNN and GRU, which cannot take it, and crash both views."""
+    at = run(view=view, task="untrained")
+    at.sidebar.slider[2].set_value(1.5).run()  # hidden size, init scale, forget bias
+    ok(at)
+    if view == "cell":
+        for kind in KINDS:
+            at.radio(key="cell_kind").set_value(kind).run()
+            ok(at)
+            assert ("no forget gate" in component_payload(at)["columns"][0]["warning"]) == (kind != "lstm")
+        return
+    doc = component_payload(at)
+    warnings = [c["warning"] for c in doc["columns"]]
+    assert "no forget gate" in warnings[0] and "no forget gate" in warnings[2] and "no forget gate" not in warnings[1]
+    lstm = cache.model("untrained", "lstm", UntrainedConfig(forget_bias=1.5))
+    base = cache.model("untrained", "lstm", UntrainedConfig())
+    H = lstm.recurrent.hidden_size
+    np.testing.assert_allclose(lstm.recurrent.weights[0].b_ih[H:2 * H] - base.recurrent.weights[0].b_ih[H:2 * H], 1.5,
+                               atol=1e-6)
 
 
 def test_query_params_round_trip():
-    params = {"view": "cell", "task": "shakespeare", "text": "ROMEO: soft!", "step": "4"}
-    at = run(**params)
+    params = {"task": "shakespeare", "text": "ROMEO: soft!", "step": "4"}
+    at = run(view="cell", **params)
     ok(at)
-    assert at.sidebar.radio[0].value == "cell"
-    assert at.sidebar.selectbox[0].value == "shakespeare"
-    assert at.text_input[0].value == "ROMEO: soft!"
-    assert at.slider(key="cell_step").value == 4
+    assert at.sidebar.selectbox[0].value == "shakespeare" and at.text_input[0].value == "ROMEO: soft!"
+    assert component_data(at)["start"] == 4
     assert {k: at.query_params[k] for k in params} in (params, {k: [v] for k, v in params.items()})
 
 
 def test_bad_query_params_fall_back_to_defaults():
     at = run(view="nope", task="nope", step="abc")
     ok(at)
-    assert at.sidebar.radio[0].value == "compare"
-    assert at.session_state["t"] == 0
+    assert component_payload(at)["view"] == "compare" and at.session_state["t"] == 0
+    assert at.sidebar.selectbox[0].value == "sst2"
 
 
 def test_changing_task_swaps_the_example_text():
@@ -136,12 +214,32 @@ def test_changing_task_swaps_the_example_text():
     assert at.text_input[0].value == TASKS["jaychou"].example
 
 
-def test_classifier_outputs_follow_the_step():
-    """After the first paint, a rerun adds each prefix's probabilities to the stepper."""
-    at = run(task="trec", text="who wrote hamlet ?")
-    ok(at)
-    for kind, col in zip(KINDS, payload(at)["columns"]):
-        m, _ = loaders.model("trec", kind, UntrainedConfig())
-        want = [m.analyze(p).probs for p in ("who", "who wrote", "who wrote hamlet", "who wrote hamlet ?")]
-        assert col["output"]["title"] == "class probabilities if the text ended at t"
-        np.testing.assert_allclose(col["output"]["values"], want, atol=1e-4)
+@pytest.fixture
+def broken_weights(tmp_path, monkeypatch):
+    """A copy of the bundled weights in which trec-lstm's sidecar was edited (or a file is gone)."""
+    for f in zoo.WEIGHTS.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    monkeypatch.setattr(zoo, "WEIGHTS", tmp_path)
+    zoo._load.cache_clear()
+    st.cache_resource.clear()
+    yield tmp_path
+    zoo._load.cache_clear()
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("damage", ["edited", "missing"])
+def test_a_broken_or_missing_checkpoint_is_a_clear_error_not_a_random_model(broken_weights, damage):
+    side = broken_weights / "trec-lstm.json"
+    if damage == "edited":
+        side.write_text(side.read_text(encoding="utf-8").replace('"HUM"', '"HUMAN"'), encoding="utf-8")
+    else:
+        (broken_weights / "trec-lstm.safetensors").unlink()
+    with pytest.raises(cells.checkpoint.CheckpointError):
+        cells.load_model("trec-lstm")
+    for view in ("compare", "cell", "attention"):
+        at = run(view=view, task="trec")
+        assert not at.exception, [e.message for e in at.exception]
+        (err,) = at.error
+        message = testing.shown(err.value)
+        assert "The bundled model trec-lstm could not be loaded" in message and str(broken_weights) not in message
+        assert not at.get("bidi_component")

@@ -1,18 +1,19 @@
 """Bad input: each gets a clear message or a sensible rendering, never a traceback.
 
-Every case runs through both views with AppTest; user text must never reach the page
-as HTML (it goes to the stepper as data, set there with textContent).
+Every case runs through the Compare and Cell views with AppTest. User text never
+reaches the page as markup: it goes to the component as data (set there with
+textContent) and every message is shown as plain text (checks.plain).
 """
 
 from __future__ import annotations
 
-import json
+import re
 
 import pytest
 
-from viz_app import testing
-from viz_app.inputs import MAX_CHARS, MAX_TOKENS, check_text
-from viz_app.payload import strip_tokens
+from viz_app import cache, checks, testing
+from viz_app.checks import MAX_CHARS, MAX_TOKENS, check_text
+from viz_app.testing import component_data, component_payload, said
 
 LONG = "word " * 4_000  # 20,000 characters, 4,000 word tokens
 CASES = {
@@ -26,6 +27,7 @@ CASES = {
     "control": "abc\x00def\x07 ghi\x1b[31m red\x7f",
     "html_script": "<script>alert('x')</script><b>bold</b> <img src=x onerror=alert(1)>",
 }
+HOSTILE = "**bold** <b>x</b> $x^2$ :smile: :red[boom] [link](http://x.y) `code`\nsecond line"
 
 
 def run_views(text: str, task: str = "trec"):
@@ -36,117 +38,99 @@ def run_views(text: str, task: str = "trec"):
         yield view, at
 
 
-def stepper_payload(at) -> dict | None:
-    comps = at.get("component_instance")
-    return json.loads(json.loads(comps[0].proto.json_args)["payload"]) if comps else None
-
-
-def no_user_html(at, text: str) -> None:
-    # No markdown/HTML element may carry the user's markup; it only appears in the text
-    # box itself, in st.text/st.code (rendered as text) and in the stepper's data.
-    for md in at.markdown:
-        assert "<script" not in md.value and "<b>" not in md.value
-
-
 @pytest.mark.parametrize("task", ["trec", "untrained"])
 @pytest.mark.parametrize("case", ["empty", "whitespace"])
 def test_empty_text_asks_for_text(case, task):
     for _, at in run_views(CASES[case], task):
-        assert any("Type some text" in i.value for i in at.info)
-        assert not at.get("component_instance") and not at.get("plotly_chart")
+        assert "Type some text to see the models read it." in said(at, ("info",))
+        assert not at.get("bidi_component")
 
 
 def test_20k_characters_are_bounded_with_a_message():
-    for view, at in run_views(CASES["20k_chars"]):
-        warnings = " ".join(w.value for w in at.warning)
-        assert f"first {MAX_TOKENS:,}" in warnings
-        if view == "compare":
-            assert stepper_payload(at)["T"] == MAX_TOKENS
-            assert "every" in stepper_payload(at)["note"]  # says the heatmaps are decimated
+    for _, at in run_views(CASES["20k_chars"]):
+        assert any(f"first {MAX_TOKENS:,}" in w for w in said(at, ("warning",)))
+        doc = component_payload(at)
+        assert doc["T"] == MAX_TOKENS
+        if doc["view"] == "compare":
+            assert "every 5th step" in doc["note"]  # says the heatmaps are decimated
 
 
 def test_only_unknown_words_say_so():
-    for view, at in run_views(CASES["unknown_words"]):
-        msgs = " ".join(w.value for w in at.warning) + " ".join(c.value for c in at.caption)
-        # Trained TREC models read <unk>; stand-ins have an open vocabulary and say nothing.
-        if "stand-in" not in msgs:
-            assert "vocabulary" in msgs
-        if view == "compare":
-            assert stepper_payload(at)["T"] == 3
+    for _, at in run_views(CASES["unknown_words"]):
+        assert any("None of these tokens are in the model's vocabulary" in w for w in said(at))
+        assert component_payload(at)["T"] == 3
 
 
-def test_words_read_as_their_base_form_are_named_as_plain_text():
+def test_words_read_as_their_base_form_are_named():
     for _, at in run_views("a warmly acted film", task="sst2"):
-        assert any("read as a known base form" in c.value for c in at.caption)
-        assert "warmly → warm" in [t.value for t in at.text]  # st.text: never markdown or HTML
+        assert any("read as a known base form: warmly → warm" in m for m in said(at))
 
 
 @pytest.mark.parametrize("case", ["emoji_zwj", "mixed_zh_en", "rtl"])
 @pytest.mark.parametrize("task", ["trec", "jaychou"])
 def test_unicode_renders_as_tokens(case, task):
-    for view, at in run_views(CASES[case], task):
+    for _, at in run_views(CASES[case], task):
         assert not at.error
-        if view == "compare":
-            toks = [t.replace("␣", " ") for t in stepper_payload(at)["tokens"]]
-            assert toks, "nothing shown"
-            pos = 0
-            for t in toks:  # the user's own characters, in order, none mangled
-                pos = CASES[case].index(t, pos) + len(t)
-        if task == "jaychou" and case == "emoji_zwj" and view == "compare":
-            assert "👨‍👩‍👧" in stepper_payload(at)["tokens"]  # one grapheme, one token
+        toks = [t.replace("␣", " ") for t in component_payload(at)["tokens"]]
+        pos = 0
+        for t in toks:  # the user's own characters, in order, none mangled
+            pos = CASES[case].index(t, pos) + len(t)
+        if task == "jaychou" and case == "emoji_zwj":
+            assert "👨‍👩‍👧" in toks  # one grapheme, one token
 
 
 def test_control_characters_are_removed_with_a_message():
-    for view, at in run_views(CASES["control"]):
-        assert any("control character" in w.value for w in at.warning)
-        if view == "compare":
-            assert all(ch.isprintable() for t in stepper_payload(at)["tokens"] for ch in t)
+    for _, at in run_views(CASES["control"]):
+        assert any("control character" in w for w in said(at, ("warning",)))
+        assert all(ch.isprintable() for t in component_payload(at)["tokens"] for ch in t)
 
 
-def test_html_markup_is_shown_as_text():
-    for view, at in run_views(CASES["html_script"]):
+def test_html_markup_is_data_never_markup():
+    for _, at in run_views(CASES["html_script"]):
         assert not at.error
-        no_user_html(at, CASES["html_script"])
-        if view == "compare":
-            p = stepper_payload(at)
-            assert "<" in p["tokens"] and "script" in p["tokens"]
-
-    # plotly reads tick labels as HTML: the notebook heatmaps escape the tokens.
-    from viz_app.charts import state_heatmaps
-    from viz_app.loaders import analyze
+        for md in at.markdown:
+            assert "<script" not in md.value and "<b>" not in md.value
+        toks = component_payload(at)["tokens"]
+        assert "<" in toks and "script" in toks  # text, set with textContent in the browser
+    # plotly reads tick labels as HTML: the heatmaps escape the tokens.
+    from viz_app.charts.heatmaps import heatmap_spec
     from viz_app.tasks import UntrainedConfig
 
-    a = analyze("trec", "lstm", UntrainedConfig(), CASES["html_script"])
-    fig = state_heatmaps(a.trace, a.tokens)
-    labels = [t for ax in fig.layout if ax.startswith("xaxis") for t in (fig.layout[ax].ticktext or ())]
+    a = cache.analyze("trec", "lstm", UntrainedConfig(), CASES["html_script"])
+    layout = heatmap_spec(a.trace, a.tokens)["layout"]
+    labels = [t for k, ax in layout.items() if k.startswith("xaxis") for t in ax.get("ticktext", ())]
     assert "&lt;" in labels and "<" not in labels
 
 
 def test_check_text_is_pure_and_bounded():
-    c = check_text("x" * (MAX_CHARS + 5))
-    assert len(c.text) == MAX_CHARS and "first 20,000" in c.messages[0]
-    assert check_text(" \x00 ").empty
-    assert strip_tokens("a\tb", [(0, 1), (1, 2), (2, 3)]) == ["a", "⇥", "b"]
+    c = check_text("x" * (MAX_CHARS + 5), cache.model("trec", "lstm").tokenize)
+    assert len(c.text) == MAX_CHARS and "first 20,000" in c.messages[0].text and c.messages[0].level == "warning"
+    assert check_text(" \x00 ", str.split).empty
 
 
-def test_a_model_refusing_the_text_is_a_message_not_a_traceback(monkeypatch):
-    from viz_app import loaders
+def test_plain_messages_show_exactly_their_text():
+    assert testing.shown(checks.plain(HOSTILE)) == HOSTILE
+    escaped = checks.plain(HOSTILE)
+    assert re.search(r"(?<!\\)[*<>$:`\[\]()_]", escaped) is None  # every markup character escaped
+    with pytest.raises(ValueError):
+        checks.Message("fatal", "no such level")
 
+
+def test_a_model_refusing_the_text_is_a_plain_message_not_a_traceback(monkeypatch):
     def refuse(*args):
-        raise ValueError("the text '**<b>x</b>**' has no tokens the model can read")
+        raise ValueError(f"the text {HOSTILE!r} has no tokens the model can read")
 
-    monkeypatch.setattr(loaders, "analyze", refuse)
-    monkeypatch.setattr(loaders, "compare_payload", refuse)
-    for _, at in run_views("**<b>x</b>**"):
-        assert at.error and "could not read" in at.error[0].value
-        assert any("**<b>x</b>**" in t.value for t in at.text)  # quoted as plain text
+    monkeypatch.setattr(cache, "compare_payload", refuse)
+    monkeypatch.setattr(cache, "analyze", refuse)
+    for view in ("compare", "cell"):
+        at = testing.app_test(view=view, task="trec")
+        assert not at.exception
+        (err,) = at.error
+        assert testing.shown(err.value) == f"The models could not read this text: the text {HOSTILE!r} has no tokens the model can read"
 
 
 @pytest.mark.parametrize("task", ["trec", "jaychou"])
 def test_a_single_token_has_one_step(task):
-    for view, at in run_views("a", task):
+    for _, at in run_views("a", task):
         assert not at.error
-        if view == "compare":
-            assert stepper_payload(at)["T"] == 1
-        else:
-            assert not at.slider and at.code[0].value
+        assert component_payload(at)["T"] == 1 and component_data(at)["start"] == 0

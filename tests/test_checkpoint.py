@@ -94,7 +94,7 @@ def test_weights_of_another_model(saved, tmp_path):
         checkpoint.load(jpath)
     # even with a matching checksum, tensors that do not fit the config are refused
     reseal(jpath)
-    with pytest.raises(checkpoint.CheckpointError, match="does not fit its config"):
+    with pytest.raises(checkpoint.CheckpointError, match="do not fit its config"):
         checkpoint.load(jpath)
 
 
@@ -143,7 +143,7 @@ def test_sizes_are_checked_against_the_file_before_anything_is_allocated(saved):
     _, jpath, _ = saved
     reseal(jpath, config={**CFG.to_dict(), "hidden_size": 4096, "vocab_size": 7})
     tracemalloc.start()
-    with pytest.raises(checkpoint.CheckpointError, match="does not fit its config"):
+    with pytest.raises(checkpoint.CheckpointError, match="do not fit its config"):
         checkpoint.load(jpath)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -250,13 +250,13 @@ def test_broken_int8_tensors_are_refused(saved_int8):
         reseal(jpath, blob=safetensors.torch.save(ts, metadata={"format": checkpoint.WEIGHTS_FORMAT}))
 
     rewrite({k: v for k, v in tensors.items() if k != "embedding.weight.scale"})
-    with pytest.raises(checkpoint.CheckpointError, match="does not fit its config"):
+    with pytest.raises(checkpoint.CheckpointError, match="do not fit its config"):
         checkpoint.load(jpath)
     rewrite({**tensors, "out.bias.scale": torch.ones(3, 1)})
-    with pytest.raises(checkpoint.CheckpointError, match="does not fit its config"):
+    with pytest.raises(checkpoint.CheckpointError, match="do not fit its config"):
         checkpoint.load(jpath)
     rewrite({**tensors, "out.bias": torch.zeros(3, dtype=torch.int64)})
-    with pytest.raises(checkpoint.CheckpointError, match="does not fit its config"):
+    with pytest.raises(checkpoint.CheckpointError, match="do not fit its config"):
         checkpoint.load(jpath)
     rewrite(tensors)  # the same tensors, resealed: loads
     checkpoint.load(jpath)

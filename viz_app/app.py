@@ -1,26 +1,60 @@
-"""rnnscope's entry: `streamlit run viz_app/app.py` or `rnnscope`. Routing only.
+"""rnnscope's entry: `streamlit run viz_app/app.py` or `rnnscope`. Routing, the sidebar, the URL.
 
-Each view is a module in viz_app/views with `render(sel)`; add a view by adding it to
-VIEWS. Imports are absolute (`viz_app.…`) so this file runs from any working directory
-once the package is installed.
+Each view is a module in viz_app/views with `render(sel)`, TITLE, URL_PATH and ICON;
+add a view by adding it to VIEWS. Streamlit's navigation gives each view its own path
+(/cell, /attention, …); old links with `?view=cell` still open the right one. Imports
+are absolute (`viz_app.…`) so this file runs from any working directory once the
+package is installed.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from viz_app import controls, state
+from viz_app import state
+from viz_app.tasks import TASKS, UNTRAINED, UntrainedConfig
 from viz_app.views import attention, cell, compare, language_model
 from viz_app.views.common import Selection
 
-VIEWS = {"compare": ("Compare", compare.render), "cell": ("Cell", cell.render),
-         "attention": ("Attention", attention.render), "language_model": ("Language model", language_model.render)}
+VIEWS = (compare, cell, attention, language_model)  # Compare is the landing view
+
+
+def task_picker() -> tuple[str, UntrainedConfig]:
+    """The task, and for the untrained cells their sliders' settings."""
+    st.session_state.setdefault("_task_prev", st.session_state["task"])
+    task = st.sidebar.selectbox("Task", list(TASKS), format_func=lambda k: TASKS[k].label, key="task",
+                                on_change=_task_changed)
+    cfg = UntrainedConfig()
+    if task == UNTRAINED:
+        cfg = UntrainedConfig(
+            hidden_size=st.sidebar.slider("Hidden size", 4, 128, cfg.hidden_size, step=4),
+            init_scale=st.sidebar.slider("Init scale", 0.1, 5.0, cfg.init_scale, step=0.1),
+            forget_bias=st.sidebar.slider("Forget bias (LSTM only)", -3.0, 3.0, cfg.forget_bias, step=0.5),
+            seed=st.sidebar.number_input("Seed", 0, 10_000, cfg.seed),
+        )
+    return task, cfg
+
+
+def _task_changed() -> None:
+    # A fresh task gets its own example unless the user has typed their own text.
+    ss = st.session_state
+    old = ss.get("_task_prev", ss["task"])
+    if ss["text"].strip() in ("", TASKS[old].example):
+        ss["text"] = TASKS[ss["task"]].example
+    ss["_task_prev"] = ss["task"]
+
 
 st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide")
-state.load_query_params(tuple(VIEWS))
-view = controls.view_picker({k: label for k, (label, _) in VIEWS.items()})
-task, cfg = controls.task_picker()
-st.title("rnnscope")
-text = controls.text_box()
-VIEWS[view][1](Selection(task, cfg, text))
-state.save_query_params()
+old_view = state.load()
+task, cfg = task_picker()
+text = st.text_input("Text (press Enter to read it)", key="text")
+sel = Selection(task, cfg, text)
+pages = {v.URL_PATH: st.Page(partial(v.render, sel), title=v.TITLE, icon=v.ICON, url_path=v.URL_PATH,
+                             default=v is VIEWS[0]) for v in VIEWS}
+page = st.navigation(list(pages.values()), position="top")
+if old_view in pages and pages[old_view] is not page:
+    st.switch_page(pages[old_view])
+page.run()
+state.save()

@@ -1,6 +1,7 @@
-"""URL query parameters <-> session state: view, task, text and step round-trip.
+"""URL query parameters <-> session state: task, text and step round-trip; the view is the page's path.
 
-Session state holds UI state only: the view, the task, the text and the step `t`.
+Session state holds UI state only: the task, the text and the step `t`. Links from
+before the views had paths (`?view=cell`) still open the right view (app.py).
 """
 
 from __future__ import annotations
@@ -12,25 +13,26 @@ from .tasks import DEFAULT_TASK, TASKS
 MAX_URL_TEXT = 2_000  # longer text is not put in the URL (it would not survive most browsers)
 
 
-def load_query_params(views: tuple[str, ...]) -> None:
-    """Once per session, before any widget: seed session state from the URL."""
+def load() -> str | None:
+    """Once per session, before any widget: seed session state from the URL. Returns the
+    `view` of an old-style link (`?view=cell`) the first time, else None."""
     ss = st.session_state
     if ss.get("_qp_loaded"):
-        return
+        return None
     ss["_qp_loaded"] = True
     qp = st.query_params
-    ss["view"] = qp.get("view") if qp.get("view") in views else views[0]
     ss["task"] = qp.get("task") if qp.get("task") in TASKS else DEFAULT_TASK
     ss["text"] = qp.get("text", TASKS[ss["task"]].example)
     try:
         ss["t"] = max(0, int(qp.get("step", 0)))
     except ValueError:
         ss["t"] = 0
+    return qp.get("view")
 
 
-def save_query_params() -> None:
+def save() -> None:
     ss = st.session_state
-    want = {"view": ss["view"], "task": ss["task"], "step": str(ss.get("t", 0))}
+    want = {"task": ss["task"], "step": str(ss.get("t", 0))}
     if len(ss["text"]) <= MAX_URL_TEXT:
         want["text"] = ss["text"]
     if dict(st.query_params) != want:
@@ -41,3 +43,10 @@ def set_step(t: int) -> None:
     st.session_state["t"] = int(t)
     if st.query_params.get("step") != str(int(t)):
         st.query_params["step"] = str(int(t))
+
+
+def clamp_step(T: int) -> int:
+    """Keep the step (and the URL's) inside a text of T steps, as the view shows it."""
+    t = min(max(0, int(st.session_state.get("t", 0))), T - 1)
+    set_step(t)
+    return t

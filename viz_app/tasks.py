@@ -1,10 +1,20 @@
-"""The tasks the sidebar offers and the settings of the untrained models."""
+"""The tasks the sidebar offers: cells' four trained tasks and the untrained cells, as the page names them.
+
+Which tasks exist, which are classifiers and which are language models is cells'
+to say (cells.zoo.TASKS, CLASSIFIER_TASKS, LM_TASKS, KINDS); this module only adds
+what the page shows: a label and an example text for each.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-KINDS = ("rnn", "lstm", "gru")  # the three columns, left to right
+from cells.zoo import CLASSIFIER_TASKS, KINDS, LM_TASKS
+from cells.zoo import TASKS as TRAINED
+
+__all__ = ["CLASSIFIER_TASKS", "DEFAULT_TASK", "KINDS", "LM_TASKS", "TASKS", "Task", "UNTRAINED", "UntrainedConfig"]
+
+UNTRAINED = "untrained"
 
 
 @dataclass(frozen=True)
@@ -12,25 +22,29 @@ class Task:
     key: str  # model names are f"{key}-{kind}", e.g. "sst2-lstm"
     label: str  # shown in the sidebar
     example: str  # prefills the text box
-    level: str  # "word" | "char": only used by the stand-in models (viz_app.standin)
-    labels: tuple[str, ...] = ()  # class names of a classifier, () for a language model
 
 
 TASKS: dict[str, Task] = {t.key: t for t in (
-    Task("sst2", "Sentiment (SST-2)", "The film is not bad at all, and the ending is quietly wonderful.",
-         "word", ("negative", "positive")),
-    Task("trec", "Question type (TREC)", "Who was the first woman to fly across the Atlantic?",
-         "word", ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")),
-    Task("shakespeare", "Shakespeare (characters)", "ROMEO: But soft, what light through yonder window breaks?", "char"),
-    Task("jaychou", "Jay Chou lyrics (characters)", "分开的时候我的心在下雨", "char"),
-    Task("untrained", "Untrained, seeded", "The cat sat on the mat.", "char"),
+    Task("sst2", "Sentiment (SST-2)", "The film is not bad at all, and the ending is quietly wonderful."),
+    Task("trec", "Question type (TREC)", "Who was the first woman to fly across the Atlantic?"),
+    Task("shakespeare", "Shakespeare (characters)", "ROMEO: But soft, what light through yonder window breaks?"),
+    Task("jaychou", "Jay Chou lyrics (characters)", "分开的时候我的心在下雨"),
+    Task(UNTRAINED, "Untrained, seeded", "The cat sat on the mat."),
 )}
+assert tuple(TASKS) == (*TRAINED, UNTRAINED), "one entry per cells task, in cells' order"
 DEFAULT_TASK = "sst2"
 
 
 @dataclass(frozen=True)
 class UntrainedConfig:
+    """The untrained task's sliders; frozen, so it keys the caches."""
+
     hidden_size: int = 32  # units per cell
     init_scale: float = 1.0  # multiplies PyTorch's default U(−1/√H, 1/√H) weights
-    forget_bias: float = 0.0  # added to the LSTM's forget-gate bias (1.0 is a common trick)
+    forget_bias: float = 0.0  # added to the LSTM's forget-gate bias (1.0 is a common trick); the LSTM only
     seed: int = 0  # same seed, same weights, same pictures
+
+    def for_kind(self, kind: str) -> UntrainedConfig:
+        """The settings a cell of this kind takes: the forget bias is the LSTM's alone."""
+        return self if kind == "lstm" or not self.forget_bias else UntrainedConfig(self.hidden_size, self.init_scale, 0.0,
+                                                                                   self.seed)

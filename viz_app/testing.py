@@ -1,8 +1,8 @@
-"""Drive the app in a real browser: used by tests/test_browser.py and the benchmark.
+"""Drive the app in a real browser (tests/test_browser*.py and the benchmarks), and in AppTest.
 
     with AppServer() as srv, browser() as ctx:
         page = ctx.new_page(); page.goto(srv.url)
-        frame = stepper_frame(page)
+        scope = drawn_scope(page)              # the component, once it has drawn a step
 
 The server is `streamlit run` on a free localhost port, started from a temporary
 working directory (the app must not rely on the cwd) and stopped by its own PID.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,7 +29,7 @@ APP = Path(__file__).parent / "app.py"
 CHROMIUM = os.environ.get("RNNSCOPE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-STEPPER = "viz_app.stepper.stepper"  # the stepper component's name, in its iframe's URL
+SCOPE = '[data-testid="rs-scope"]'  # the browser component's root element
 
 
 def app_test(widgets: dict | None = None, timeout: float = 120, **params):
@@ -47,25 +48,61 @@ def app_test(widgets: dict | None = None, timeout: float = 120, **params):
     return at
 
 
+def shown(markdown: str) -> str:
+    """The text Streamlit displays for markdown made by `checks.plain` (the escapes undone)."""
+    return re.sub(r"\\(.)", r"\1", markdown.replace("\\\n", "\n"))
+
+
+def said(at, levels: tuple[str, ...] = ("info", "warning", "error")) -> list[str]:
+    """What the page's messages say, as the user reads them."""
+    return [shown(m.value) for level in levels for m in getattr(at, level)]
+
+
 def assert_no_errors(at) -> None:
     """No exception and no st.error on the page."""
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
 
 
-def component_payload(at) -> dict:
-    """The JSON payload the page's one browser component received."""
+def component_data(at, which: int = 0) -> dict:
+    """What the page's browser component (its `which`-th mount) received: {key, payload, start}
+    or a patch {update_for, patches}."""
     import json
 
-    (comp,) = at.get("component_instance")
-    return json.loads(json.loads(comp.proto.json_args)["payload"])
+    mounts = [e for e in at.get("bidi_component") if e.proto.component_name == "rnnscope.scope"]
+    return json.loads(mounts[which].proto.json)
+
+
+def component_payload(at) -> dict:
+    """The payload (the parsed envelope) the page's browser component received."""
+    import json
+
+    return json.loads(component_data(at)["payload"])
+
+
+def report_step(at, t: int) -> None:
+    """What scope.js sends after the user stepped to t (AppTest cannot run it): then rerun."""
+    at.session_state["scope"] = {"step": [component_data(at)["key"], t]}
+    at.run()
 
 
 def page_errors(page) -> list[str]:
-    """A list that fills with the page's console errors and uncaught exceptions."""
+    """A list that fills with the page's console errors, uncaught exceptions and failed requests.
+
+    Opened on a view's own path (/cell), Streamlit's frontend first probes /cell/_stcore/health
+    and /cell/_stcore/host-config to find the server's base path; those 404s are expected.
+    Other failed responses are errors (the console reports them without their address)."""
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    probe = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
+
+    def response(r) -> None:
+        if r.status >= 400 and not (r.status == 404 and probe.search(r.url.split("?")[0])):
+            errors.append(f"HTTP {r.status}: {r.url}")
+
+    page.on("console", lambda m: errors.append(f"console: {m.text}")
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("response", response)
     return errors
 
 
@@ -141,21 +178,24 @@ def browser(user_data_dir: str | None = None):
             ctx.close()
 
 
-def stepper_frame(page, timeout: float = 30.0):
-    """The stepper's iframe, once it has drawn a step."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        for f in page.frames:
-            if STEPPER in f.url:
-                with contextlib.suppress(Exception):
-                    if f.evaluate("document.body && document.body.dataset.drawn || ''"):
-                        return f
-        page.wait_for_timeout(20)
-    raise TimeoutError("the stepper never drew a step")
+def drawn_scope(page, timeout: float = 30.0, after: str | None = None):
+    """The component's root (a Playwright locator) once it has drawn a step; with `after`,
+    once it has drawn something other than that stamp ("key:t")."""
+    scope = page.locator(SCOPE).first
+    cond = "(e) => e.dataset.drawn" + (f" && e.dataset.drawn !== {after!r}" if after else "")
+    page.wait_for_function(f"() => {{ const e = document.querySelector({SCOPE!r}); return e && ({cond})(e); }}",
+                           timeout=timeout * 1000, polling=20)
+    return scope
 
 
-# Installed in the stepper frame: the latency from each key press (the event's own
-# timestamp) to the next "rnnscope:drawn" event, which fires after the following paint.
+def stamp(page) -> tuple[str, int]:
+    """(payload key, step) of what the component drew last."""
+    key, step = page.locator(SCOPE).first.get_attribute("data-drawn").rsplit(":", 1)
+    return key, int(step)
+
+
+# Installed in the page: the latency from each key press (the event's own timestamp) to
+# the next "rnnscope:drawn" event, which fires after the following paint.
 LATENCY_PROBE = """() => {
   window.__lat = []; window.__t0 = null;
   document.addEventListener('keydown', e => { window.__t0 = performance.timeOrigin + e.timeStamp; }, true);
@@ -165,18 +205,18 @@ LATENCY_PROBE = """() => {
 }"""
 
 
-def step_latencies(frame, n: int = 40) -> list[float]:
+def step_latencies(page, n: int = 40) -> list[float]:
     """Press → (← once at the last step, and so on) on the step slider n times, each after
     the previous step was drawn; returns the n latencies in ms."""
-    frame.evaluate(LATENCY_PROBE)
-    slider = frame.locator("#step")
+    page.evaluate(LATENCY_PROBE)
+    slider = page.locator(SCOPE + " .rs-slider").first
     slider.focus()
     key = "ArrowRight"
     for _ in range(n):
-        t, last = frame.evaluate("[+document.getElementById('step').value, +document.getElementById('step').max]")
+        t, last = int(slider.input_value()), int(slider.get_attribute("max"))
         key = "ArrowLeft" if t >= last else "ArrowRight" if t <= 0 else key
-        before = frame.evaluate("window.__lat.length")
+        before = page.evaluate("window.__lat.length")
         slider.press(key)
-        frame.wait_for_function(f"window.__lat.length > {before}", timeout=5000, polling=10)
-        frame.wait_for_timeout(30)
-    return frame.evaluate("window.__lat")
+        page.wait_for_function(f"window.__lat.length > {before}", timeout=5000, polling=10)
+        page.wait_for_timeout(30)
+    return page.evaluate("window.__lat")

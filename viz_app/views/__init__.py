@@ -1,1 +1,1 @@
-"""One module per view; each has `render(sel: Selection) -> None`. app.py routes to them."""
+"""One module per view: `render(sel: Selection)` and its TITLE, URL_PATH and ICON. app.py routes to them."""

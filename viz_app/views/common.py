@@ -1,17 +1,20 @@
-"""What every view receives, and the messages every view says the same way."""
+"""What every view receives, and what every view does the same way: load the models, check
+the text, say what the models read, mount the component, offer the downloads."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import streamlit as st
 
-from cells.tokens import chars, words
+from cells import export
+from cells.checkpoint import CheckpointError
 
-from .. import loaders, state
-from ..inputs import Checked, check_text
-from ..tasks import UntrainedConfig
+from .. import cache, checks, state
+from ..component.mount import patch, scope
+from ..tasks import TASKS, UntrainedConfig
 
 
 @dataclass(frozen=True)
@@ -21,46 +24,89 @@ class Selection:
     text: str  # as typed (unchecked)
 
 
-def checked_text(sel: Selection) -> Checked | None:
-    """Check the text for the task's models and show the messages; None when nothing to show."""
-    models = loaders.load_models(sel.task, sel.cfg)
-    missing = [m.kind.upper() for m, note in models if note]
-    if missing:
-        st.caption(f"Trained {', '.join(missing)} not available for this task yet: "
-                   "those columns show a seeded untrained stand-in.")
-    m0 = models[0][0]
-    unit = "character" if m0.level == "char" else "word token"
-    # Model.tokenize is not in CONTRACTS.md; without it, the contract's tokenizers by level.
-    tokenize = getattr(m0, "tokenize", None) or (chars if m0.level == "char" else words)
-    c = check_text(sel.text, tokenize, unit)
-    for m in c.messages:
-        (st.info if c.empty else st.warning)(m)
+def load_models(sel: Selection) -> list | None:
+    """RNN, LSTM, GRU for the task; None (with the error on the page) if a checkpoint fails its checks."""
+    try:
+        return cache.models(sel.task, sel.cfg)
+    except CheckpointError as e:  # the model's name and what is wrong, not the server's paths
+        checks.show([checks.error(f"The bundled model {e.name} could not be loaded, so this view cannot be drawn: "
+                                  f"its checkpoint {e.problem}. Reinstall rnnscope to restore it.")])
+        return None
+
+
+def checked_text(sel: Selection, model) -> checks.Checked | None:
+    """The text bounded for this task's models, its messages shown; None when there is nothing to read."""
+    unit = "character" if model.level == "char" else "word token"
+    c = checks.check_text(sel.text, model.tokenize, unit)
+    checks.show(c.messages)
     return None if c.empty else c
 
 
-def refused(e: ValueError) -> None:
-    """A model's own clear message; shown as plain text, since it may quote the user's text."""
-    st.error("The models could not read this text:")
-    st.text(str(e))
-
-
-def unknown_message(task: str, cfg: UntrainedConfig, kind: str, text: str) -> None:
-    a = loaders.analyze(task, kind, cfg, text)
+def reading_notes(a) -> list[checks.Message]:
+    """What the model read differently from what was typed: <unk> tokens, base forms."""
+    out = []
     if a.unknown and len(a.unknown) == len(a.tokens):
-        st.warning("None of these tokens are in the model's vocabulary: it reads ⟨unk⟩ at every step.")
+        out.append(checks.warning("None of these tokens are in the model's vocabulary: it reads ⟨unk⟩ at every step."))
     elif a.unknown:
-        st.caption(f"{len(a.unknown)} of {len(a.tokens)} tokens are not in the vocabulary (dotted underline); "
-                   "the model reads ⟨unk⟩ there.")
+        out.append(checks.info(f"{len(a.unknown)} of {len(a.tokens)} tokens are not in the vocabulary (dotted underline); "
+                               "the model reads ⟨unk⟩ there."))
     if a.read_as:
-        st.caption(f"{len(a.read_as)} word(s) outside the vocabulary are read as a known base form:")
-        st.text(", ".join(f"{a.tokens[i]} → {w}" for i, w in sorted(a.read_as.items())))  # plain text: user words
+        words = ", ".join(f"{a.tokens[i]} → {w}" for i, w in sorted(a.read_as.items()))
+        out.append(checks.info(f"{len(a.read_as)} word(s) outside the vocabulary are read as a known base form: {words}"))
+    return out
+
+
+def stepped(payload: str, key: str, T: int, later: Callable[[], dict] | None = None) -> None:
+    """Mount the component; later() (if given) makes a patch sent once the columns are on screen.
+
+    The start step is fixed here, once per full run, so the component's data stays the
+    same on the fragment's reruns: a step reported back never re-sends the payload."""
+    st.session_state["_scope_start"] = state.clamp_step(T)
+    _stepper(payload, key, T, later)
 
 
 @st.fragment
-def steps(mount: Callable[..., int], payload: str, key: str, T: int, component_key: str) -> None:
-    """Mount a browser stepper. Only this fragment reruns when the browser reports a
-    new step (debounced), and the step goes to session state and the URL."""
-    t = min(st.session_state.get("t", 0), T - 1)
-    reported = mount(payload, key, t, key=component_key)
-    if reported != st.session_state.get("t"):
-        state.set_step(min(reported, T - 1))
+def _stepper(payload: str, key: str, T: int, later: Callable[[], dict] | None) -> None:
+    """Only this fragment reruns when the browser reports a step (debounced)."""
+    t = scope(payload, key, st.session_state["_scope_start"])
+    if later is not None:
+        patch(later())
+    if t is not None and t != st.session_state.get("t"):
+        state.set_step(min(t, T - 1))
+
+
+def downloads(analyses: dict[str, object], stem: str, key: str) -> None:
+    """analyses: model label -> what model.analyze(text) returned. Files are made on click."""
+    with st.expander("Download the traces (JSON, NPZ, CSV)"):
+        label = st.radio("Model", list(analyses), horizontal=True, key=f"{key}_dl_model") if len(analyses) > 1 \
+            else next(iter(analyses))
+        a = analyses[label]
+        name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{stem}-{label}".lower())
+        c1, c2, c3 = st.columns(3)
+        c1.download_button("JSON", lambda: export.to_json(a.trace), f"{name}.trace.json", "application/json",
+                           key=f"{key}_dl_json", on_click="ignore")
+        c2.download_button("NPZ", lambda: export.to_npz(a.trace), f"{name}.trace.npz", "application/zip",
+                           key=f"{key}_dl_npz", on_click="ignore")
+        c3.download_button("CSV", lambda: export.to_csv(a.trace, a.tokens), f"{name}.trace.csv", "text/csv",
+                           key=f"{key}_dl_csv", on_click="ignore")
+        st.caption("JSON and NPZ hold every array of the trace: read them back with `cells.Trace.from_json` "
+                   "and `cells.Trace.load_npz`. The CSV has one row per (layer, direction, step, unit) with "
+                   "columns layer, direction, step, token, unit, h, then c and the gates (LSTM i f g o, GRU r z n); "
+                   "read it with `cells.export.read_csv`. Each chart's camera icon saves it as PNG.")
+
+
+def switch_task(task: str) -> None:
+    """Callback: pick another task (and its example, unless the user typed their own text)."""
+    ss = st.session_state
+    old = ss.get("task")
+    if old in TASKS and ss.get("text", "").strip() in ("", TASKS[old].example):
+        ss["text"] = TASKS[task].example
+    ss["task"] = task
+    ss["_task_prev"] = task
+
+
+def task_hint(wanted: tuple[str, ...], what: str) -> None:
+    """Say which tasks this view is for, with a button for each."""
+    checks.show([checks.info(f"{what} Pick one of these tasks:")])
+    for c, task in zip(st.columns(len(wanted) + 2), wanted):
+        c.button(TASKS[task].label, key=f"goto_{task}", on_click=switch_task, args=(task,))

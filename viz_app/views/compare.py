@@ -4,34 +4,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import loaders
-from ..stepper import stepper
+from .. import cache, checks
 from ..tasks import KINDS
-from .common import Selection, checked_text, refused, unknown_message, steps
+from .common import Selection, checked_text, downloads, load_models, reading_notes, stepped
+
+TITLE, URL_PATH, ICON = "Compare", "compare", ":material/view_column:"
 
 
 def render(sel: Selection) -> None:
     # Messages come and go with the text; inside one container they never move the
-    # stepper to another place in the page, which would make the browser reload it.
+    # component to another place in the page, which would make the browser rebuild it.
     notes = st.container()
     with notes:
-        checked = checked_text(sel)
-    if checked is None:
+        models = load_models(sel)
+        checked = models and checked_text(sel, models[0])
+    if not checked:
         return
     try:
-        with notes:
-            unknown_message(sel.task, sel.cfg, KINDS[1], checked.text)
-        # First the columns as fast as possible; then, for short classified texts, the
-        # per-prefix probabilities (one analysis per prefix), swapped in by a rerun.
-        job = (sel.task, sel.cfg, checked.text)
-        done = st.session_state.get("_prefix_done") == job
-        payload, key, T = loaders.compare_payload(*job, per_step=done)
+        payload, key, T = cache.compare_payload(sel.task, sel.cfg, checked.text)
+        analyses = cache.analyses(sel.task, sel.cfg, checked.text)
     except ValueError as e:  # a model refused the text, with its own clear message
         with notes:
-            refused(e)
+            checks.show([checks.refusal(e)])
         return
-    steps(stepper, payload, key, T, "stepper")
-    if not done and loaders.prefix_pending(*job):
-        loaders.compare_payload(*job, per_step=True)
-        st.session_state["_prefix_done"] = job
-        st.rerun()
+    with notes:
+        checks.show(reading_notes(analyses[1]))
+    # The classifiers' probabilities "if the text ended at t" need one analysis per
+    # prefix: they follow as a small patch, after the columns are on screen.
+    later = (lambda: cache.prefix_update(sel.task, checked.text, key)) if cache.prefix_pending(sel.task, checked.text) else None
+    stepped(payload, key, T, later)
+    downloads(dict(zip((k.upper() for k in KINDS), analyses)), sel.task, "compare")

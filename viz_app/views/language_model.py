@@ -8,94 +8,82 @@ prefix with temperature, top-k and a seed, side by side.
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
-from .. import generation, loaders, payloads
-from ..tasks import KINDS, UntrainedConfig
-from ..viewstepper import view_stepper
-from . import panels
-from .common import Selection, checked_text, steps
+from cells import zoo
 
-LANGUAGE_MODELS = ("shakespeare", "jaychou")
+from .. import cache, checks
+from ..tasks import KINDS, LM_TASKS
+from .common import Selection, checked_text, downloads, load_models, stepped, task_hint
+
+TITLE, URL_PATH, ICON = "Language model", "language_model", ":material/edit_note:"
 DEFAULT_PREFIX = {"shakespeare": "ROMEO:", "jaychou": "分开"}
 TYPED = "the text above"
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def lm_payload(task: str, text: str, note: str = "") -> tuple[str, str, int]:
-    """(payload JSON, its key, T) for the three language models reading `text`."""
-    cols = []
-    for kind in KINDS:
-        model, warn = loaders.load_model(task, kind)
-        cols.append(payloads.Column(model, loaders.analyze(task, kind, UntrainedConfig(), text), warn))
-    key = hashlib.sha1(repr(("lm", task, text, note)).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return payloads.lm_payload(text, cols, note=note), key, cols[0].analysis.trace.T
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def generate(task: str, kind: str, req: generation.Request) -> str:
-    return generation.generate(loaders.load_model(task, kind)[0], req)
-
-
-def generation_request(task: str, vocab: list[str], limit: int) -> generation.Request:
+def generation_request(task: str, vocab: list[str]) -> checks.Request:
     """The generation widgets, in one row; returns the checked request and says what was adjusted."""
     c = st.columns([3, 1, 1, 1, 1])
     prefix = c[0].text_input("Prefix to continue", DEFAULT_PREFIX[task], key=f"lm_prefix_{task}")
     n = c[1].number_input("n characters", 0, 100_000, 200, step=50, key="lm_n")
-    temp = c[2].number_input("temperature", 0.0, 1000.0, 0.8, step=0.1, key="lm_temperature",
-                             help="0 is greedy; 1 samples the model's own distribution; high values flatten it")
+    temp = c[2].number_input("temperature", 0.0, 1000.0, 0.8, step=0.1, key="lm_temperature", format="%g",
+                             help=f"below {zoo.TEMPERATURE_FLOOR:g} greedy; 1 samples the model's own distribution; "
+                                  "high values flatten it")
     top_k = c[3].number_input("top-k (0 = all)", 0, 10_000, 0, key="lm_top_k")
     seed = c[4].number_input("seed", 0, 2**31 - 1, 0, key="lm_seed")
-    req = generation.check_request(prefix, n, temp, top_k, seed, vocab, limit)
-    for m in req.messages:
-        (st.warning if "never saw" in m or "more than" in m or "very high" in m else st.info)(m)
+    req = checks.check_request(prefix, n, temp, top_k, seed, vocab)
+    checks.show(req.messages)
     return req
 
 
 def render(sel: Selection) -> None:
-    if sel.task not in LANGUAGE_MODELS:
-        panels.task_hint(LANGUAGE_MODELS, "The Language-model view shows the character language models.")
+    if sel.task not in LM_TASKS:
+        task_hint(LM_TASKS, "The Language-model view shows the character language models.")
         return
-    models = loaders.load_models(sel.task, sel.cfg)
+    models = load_models(sel)
+    if not models:
+        return
     step_box, gen_box = st.container(), st.container()  # stepping shows first; it steps generated text too
     with gen_box:
         st.subheader("Generate")
-        req = generation_request(sel.task, list(models[0][0].vocab), min(generation.max_n(m) for m, _ in models))
+        req = generation_request(sel.task, models[0].vocab)
         texts = {}
         for col, kind in zip(st.columns(len(KINDS)), KINDS):
-            texts[kind] = generate(sel.task, kind, req)
+            try:
+                texts[kind] = cache.generate(sel.task, kind, req)
+            except ValueError as e:  # the model's own bounds; the request checks should have caught it
+                with col:
+                    checks.show([checks.error(f"{kind.upper()} could not generate: {e}")])
+                continue
             col.markdown(f"**{kind.upper()}** writes:")
             col.code(texts[kind], language=None, wrap_lines=True, height=160)  # user text as code: never markdown or HTML
     with step_box:
-        _step_section(sel, texts, req)
+        _step_section(sel, models[0], texts, req)
 
 
-def _step_section(sel: Selection, texts: dict[str, str], req: generation.Request) -> None:
+def _step_section(sel: Selection, model, texts: dict[str, str], req: checks.Request) -> None:
     st.subheader("Step through")
-    sources = [TYPED] + [f"{k.upper()}'s text" for k in KINDS]
+    sources = [TYPED] + [f"{k.upper()}'s text" for k in KINDS if k in texts]
     source = st.radio("Text to step through", sources, horizontal=True, key="lm_source",
                       help="A generated text is read by all three models, like typed text.")
     note = ""
     if source == TYPED:
-        checked = checked_text(sel)
+        checked = checked_text(sel, model)
         if checked is None:
             return
         text = checked.text
     else:
-        text = texts[KINDS[sources.index(source) - 1]]
+        text = texts[source.split("'")[0].lower()]
         if not req.prefix:
-            text = generation.START + text  # what the model read first; shown as ⏎
+            text = zoo.START + text  # what the model read first; shown as ⏎
             note = "Empty prefix: the text starts with the newline the models read first (⏎)."
     if not text.strip():
-        st.info("Nothing to step through: the text is empty or only spaces.")
+        checks.show([checks.info("Nothing to step through: the text is empty or only spaces.")])
         return
     try:
-        payload, key, T = lm_payload(sel.task, text, note)
+        payload, key, T = cache.lm_payload(sel.task, text, note)
     except ValueError as e:  # a model refused the text, with its own clear message
-        st.error(str(e))
+        checks.show([checks.refusal(e)])
         return
-    steps(view_stepper, payload, key, T, "lm_stepper")
-    panels.downloads({k.upper(): loaders.analyze(sel.task, k, UntrainedConfig(), text) for k in KINDS},
-                     sel.task, "lm")
+    stepped(payload, key, T)
+    downloads(dict(zip((k.upper() for k in KINDS), cache.analyses(sel.task, sel.cfg, text))), sel.task, "lm")

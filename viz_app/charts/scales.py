@@ -1,8 +1,9 @@
 """The colour scales every view shares, so a colour means the same value everywhere.
 
-Sigmoid gates live on [0, 1], tanh quantities (h, the LSTM candidate g, the GRU
-candidate n) on [−1, 1]; the LSTM cell state is unbounded, so it gets a symmetric
-range of its own, fixed for the whole sentence.
+Which quantity is a sigmoid, a tanh or unbounded is cells' to say (`cells.value_range`):
+sigmoid gates are drawn on [0, 1] (Viridis), tanh quantities (h, the LSTM candidate g,
+the GRU candidate n) on [−1, 1] (RdBu), and an unbounded one (the LSTM cell state)
+on a symmetric range of its own, fixed for the whole text and printed in its title.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+import cells
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,7 @@ class Scale:
 
 SIGMOID = Scale("Viridis", 0.0, 1.0, "σ ∈ [0, 1]")
 TANH = Scale("RdBu_r", -1.0, 1.0, "tanh ∈ [−1, 1]")
-
-# Which scale each recorded quantity uses: gate names as in cells.GATES, plus h and c.
-QUANTITY_SCALE = {"h": TANH, "h←": TANH, "h→": TANH, "i": SIGMOID, "f": SIGMOID, "g": TANH, "o": SIGMOID,
-                  "r": SIGMOID, "z": SIGMOID, "n": TANH}
+BY_RANGE = {(0.0, 1.0): SIGMOID, (-1.0, 1.0): TANH}
 
 NAMES = {
     "h": "h  hidden state", "c": "c  cell state",
@@ -36,15 +36,18 @@ NAMES = {
 }
 
 
-def cell_scale(c: np.ndarray) -> Scale:
-    """Symmetric range for an LSTM cell state: max |c| rounded up to 0.5, at least 1."""
-    finite = np.abs(c[np.isfinite(c)])
+def symmetric_scale(values: np.ndarray, name: str = "c") -> Scale:
+    """A symmetric range covering the finite values: max |v| rounded up to 0.5, at least 1."""
+    v = np.asarray(values)
+    finite = np.abs(v[np.isfinite(v)])
     r = max(1.0, math.ceil(float(finite.max(initial=0.0)) * 2) / 2)
-    return Scale("RdBu_r", -r, r, f"c ∈ [−{r:g}, {r:g}]")
+    return Scale("RdBu_r", -r, r, f"{name} ∈ [−{r:g}, {r:g}]")
 
 
-def scale_for(name: str, values: np.ndarray) -> Scale:
-    return cell_scale(values) if name == "c" else QUANTITY_SCALE[name]
+def scale_for(kind: str, name: str, values: np.ndarray) -> Scale:
+    """The scale of a recorded quantity of a cells kind ("lstm", …); "h←"/"h→" are h."""
+    r = cells.value_range(kind, name.rstrip("←→"))
+    return BY_RANGE[r] if r is not None else symmetric_scale(values, name)
 
 
 def colour(scale: Scale, value: float) -> str:
@@ -55,11 +58,3 @@ def colour(scale: Scale, value: float) -> str:
         return "rgb(200,200,200)"
     u = min(1.0, max(0.0, (value - scale.zmin) / (scale.zmax - scale.zmin)))
     return sample_colorscale(get_colorscale(scale.colorscale), [u])[0]
-
-
-def lut(scale: Scale, n: int = 256) -> bytes:
-    """The scale as n RGB triples (n·3 bytes), for painting pixels in the browser."""
-    from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
-
-    cols = sample_colorscale(get_colorscale(scale.colorscale), [i / (n - 1) for i in range(n)])
-    return bytes(int(round(v)) for c in cols for v in unlabel_rgb(c))

@@ -1,7 +1,7 @@
-"""Pure chart functions for the Attention view: weights in, plotly Figure out. No Streamlit.
+"""Charts of the Attention view: weights in, plotly Figure out. Pure: no Streamlit.
 
     fig = attention_bars(a.tokens, a.attention, step=3)         # in a notebook: fig.show()
-    fig = rules_heatmap(a.tokens, [(r.label, r.weights) for r in scorers.rules_for(m, a)])
+    fig = rules_heatmap(a.tokens, [(r.label, r.weights) for r in cells.attention_rules.rules_for(m, a)])
 
 Time (token position t) is on x in both, so the browser stepper can mark step t with
 one overlaid box. `shapes[0]` is that marker for static use. Backgrounds are
@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .charts import TOKEN_TICKS, plotly_text
+from .heatmaps import TOKEN_TICKS
+from .text import plotly_text
 
 WEIGHT_SCALE = "Viridis"  # attention weights, 0 (dark) to the largest weight shown (bright)
 BAR_COLOUR = "#ff4b4b"  # Streamlit's primary red, readable on light and dark
@@ -28,7 +29,8 @@ def _token_axis(fig: go.Figure, tokens: list[str]) -> None:
     fig.update_xaxes(range=[-0.5, T - 0.5], fixedrange=True, title_text=None if T <= TOKEN_TICKS else "token t")
 
 
-def _marker(fig: go.Figure, step: int, yref: str = "paper") -> None:
+def mark_step(fig: go.Figure, step: int, yref: str = "paper") -> None:
+    """shapes[0]: a box around step t on the time axis (the browser moves an overlay instead)."""
     fig.add_shape(type="rect", xref="x", yref=yref, x0=step - 0.5, x1=step + 0.5, y0=0, y1=1,
                   line=dict(color="#888", width=1.5), fillcolor="rgba(0,0,0,0)")
 
@@ -43,7 +45,7 @@ def attention_bars(tokens: list[str], weights: np.ndarray, step: int = 0, ymax: 
                            hovertemplate="t=%{x} %{customdata}: a_t = %{y:.4f}<extra></extra>"))
     _token_axis(fig, tokens)
     fig.update_yaxes(range=[0, top], fixedrange=True, title_text="a_t", tickformat=".2f")
-    _marker(fig, step)
+    mark_step(fig, step)
     fig.update_layout(height=height, margin=dict(l=45, r=10, t=8, b=70), bargap=0.15,
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
     return fig
@@ -65,18 +67,7 @@ def rules_heatmap(tokens: list[str], rules: list[tuple[str, np.ndarray]], step: 
         hovertemplate="%{y}<br>t=%{x}: a_t = %{z:.4f}<extra></extra>"))
     _token_axis(fig, tokens)
     fig.update_yaxes(autorange="reversed", fixedrange=True, tickfont=dict(size=10), automargin=True)
-    _marker(fig, step)
+    mark_step(fig, step)
     fig.update_layout(height=70 + 34 * len(labels) + 60, margin=dict(l=80, r=10, t=8, b=70),
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
-    return fig
-
-
-def prediction_bars(labels: list[str], probs: np.ndarray) -> go.Figure:
-    """Class probabilities as horizontal bars on [0, 1] (the component draws the same in HTML)."""
-    p = np.asarray(probs, dtype=float)  # (C,)
-    fig = go.Figure(go.Bar(x=p, y=[plotly_text(l) for l in labels], orientation="h", marker_color=BAR_COLOUR,
-                           texttemplate="%{x:.2f}", textposition="auto"))
-    fig.update_layout(height=40 + 22 * len(labels), margin=dict(l=60, r=10, t=4, b=20),
-                      xaxis=dict(range=[0, 1], fixedrange=True), yaxis=dict(autorange="reversed", type="category"),
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
     return fig

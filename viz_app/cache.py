@@ -1,0 +1,121 @@
+"""Every cache of the app, in one place: models, analyses, payloads, generated text.
+
+All of it lives in `st.cache_resource` (or `st.cache_data`), shared by every session:
+read-only by construction (cells' arrays are read-only numpy, models hand out
+copies, payloads are strings). Keys are plain values and frozen dataclasses.
+
+A model that cannot be loaded raises cells.checkpoint.CheckpointError, which the
+view shows as a clear error: there are no stand-ins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import streamlit as st
+
+import cells
+from cells import zoo
+
+from . import checks
+from .component import columns, payload
+from .tasks import KINDS, UNTRAINED, UntrainedConfig
+
+
+def settings(task: str, cfg: UntrainedConfig) -> UntrainedConfig:
+    """The sliders' settings matter only for the untrained task; elsewhere one cache key."""
+    return cfg if task == UNTRAINED else UntrainedConfig()
+
+
+def _key(*parts) -> str:
+    """A payload's identity: it changes exactly when the payload does."""
+    return hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def model(task: str, kind: str, cfg: UntrainedConfig = UntrainedConfig()) -> zoo.Model:
+    if task == UNTRAINED:
+        return cells.untrained_model(kind, **dataclasses.asdict(cfg.for_kind(kind)))
+    return cells.load_model(f"{task}-{kind}")
+
+
+def models(task: str, cfg: UntrainedConfig) -> list[zoo.Model]:
+    """RNN, LSTM and GRU for a task, in that order."""
+    return [model(task, kind, settings(task, cfg)) for kind in KINDS]
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def analyze(task: str, kind: str, cfg: UntrainedConfig, text: str) -> zoo.Analysis:
+    return model(task, kind, settings(task, cfg)).analyze(text)
+
+
+def analyses(task: str, cfg: UntrainedConfig, text: str) -> list[zoo.Analysis]:
+    return [analyze(task, kind, settings(task, cfg), text) for kind in KINDS]
+
+
+def _warning(task: str, cfg: UntrainedConfig, kind: str) -> str:
+    if task == UNTRAINED and cfg.forget_bias and kind != "lstm":
+        return f"A {kind.upper()} has no forget gate: the forget-bias slider changes only the LSTM."
+    return ""
+
+
+def _columns(task: str, cfg: UntrainedConfig, text: str) -> list[tuple]:
+    """(model, analysis, warning) for each of the three columns."""
+    cfg = settings(task, cfg)
+    return [(m, a, _warning(task, cfg, m.kind)) for m, a in zip(models(task, cfg), analyses(task, cfg, text))]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def compare_payload(task: str, cfg: UntrainedConfig, text: str) -> tuple[str, str, int]:
+    """(payload JSON, its key, T) for the Compare view."""
+    cols = _columns(task, cfg, text)
+    return payload.encode(columns.compare(text, cols)), _key("compare", task, settings(task, cfg), text), cols[0][1].trace.T
+
+
+def prefix_pending(task: str, text: str) -> bool:
+    """Whether the Compare view's classifiers get per-prefix probabilities for this text."""
+    return task in zoo.CLASSIFIER_TASKS and analyze(task, KINDS[0], UntrainedConfig(), text).trace.T <= zoo.MAX_PREFIXES
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def prefix_update(task: str, text: str, key: str) -> dict:
+    """The patch that swaps the classifiers' final probabilities for per-prefix ones:
+    one analysis per prefix, so it is sent after the columns are on screen."""
+    cols = _columns(task, UntrainedConfig(), text)
+    return columns.prefix_patch(key, [(m, a, m.prefix_probs(text)) for m, a, _ in cols])
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def attention_payload(task: str, text: str, with_rules: bool) -> tuple[str, str, int]:
+    cols = _columns(task, UntrainedConfig(), text)
+    doc = columns.attention(text, cols, with_rules)
+    return payload.encode(doc), _key("attention", task, text, with_rules), cols[0][1].trace.T
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def lm_payload(task: str, text: str, note: str = "") -> tuple[str, str, int]:
+    cols = _columns(task, UntrainedConfig(), text)
+    return payload.encode(columns.language_model(text, cols, note)), _key("lm", task, text, note), cols[0][1].trace.T
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cell_payload(task: str, cfg: UntrainedConfig, kind: str, layer: int, direction: int, unit: int,
+                 text: str) -> tuple[str, str, int]:
+    cfg = settings(task, cfg)
+    m, a = model(task, kind, cfg), analyze(task, kind, cfg, text)
+    doc = columns.cell(text, m, a, layer, direction, unit, _warning(task, cfg, kind))
+    return payload.encode(doc), _key("cell", task, cfg, kind, layer, direction, unit, text), a.trace.T
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def generate(task: str, kind: str, req: checks.Request) -> str:
+    """The prefix and req.n characters the model samples (cells.zoo.Model.generate)."""
+    if req.n == 0:
+        return req.prefix
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unknown prefix characters: the page already says so
+        return model(task, kind).generate(req.prefix, n=req.n, temperature=req.temperature, top_k=req.top_k,
+                                          seed=req.seed)

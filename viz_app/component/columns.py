@@ -1,0 +1,210 @@
+"""What each view sends the browser component: its columns of panels. Pure: no Streamlit.
+
+    doc = compare("who wrote hamlet ?", [(m, m.analyze(text), "") for m in models])
+    payload.encode(doc)
+
+Every number comes from cells (the model's analysis, cells.readout, cells.attention_rules);
+the figures from viz_app.charts. One builder per view; each returns the envelope of
+`viz_app.component.payload.document`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+from cells import attention_rules, readout
+
+from ..charts import attention as attention_charts
+from ..charts import lm as lm_charts
+from ..charts.diagram import diagram_spec
+from ..charts.equations import equation_templates
+from ..charts.heatmaps import MAX_COLS, heatmap_spec, quantities, stride_for
+from ..charts.scales import NAMES
+from ..charts.text import visible
+from . import payload as p
+
+TOP_NEXT = {"compare": 5, "language_model": 10}  # next characters listed per step
+
+
+def describe(model) -> str:
+    """'LSTM · 12,345 parameters · dev accuracy 0.861'."""
+    parts = [model.kind.upper(), f"{int(model.num_params):,} parameters"]
+    parts += [f"{k.replace('_', ' ')} {v:.3g}" for k, v in model.metrics.items() if not k.startswith("early_stopping")]
+    return " · ".join(parts)
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
+
+
+def _same_length(items: Sequence) -> int:
+    T = items[0][1].trace.T
+    if any(a.trace.T != T for _, a, _ in items):
+        raise ValueError("the models read different numbers of tokens; they must share a tokenizer")
+    return T
+
+
+def _timeline(fig) -> dict:
+    """A time-axis figure as plotly JSON, without its static step marker (shapes[0]): the
+    browser overlays a marker of its own, which moves without a redraw."""
+    spec = fig if isinstance(fig, dict) else json.loads(fig.to_json())
+    spec["layout"] = {k: v for k, v in spec["layout"].items() if k != "shapes"}
+    return spec
+
+
+def _overflow(a, warning: str) -> str:
+    if a.trace.finite:
+        return warning
+    return (warning + " " if warning else "") + "Some states overflowed to inf/NaN (shown blank)."
+
+
+# -- Compare --------------------------------------------------------------------------------
+
+def next_char_bars(model, a, k: int) -> dict:
+    """The top k next characters at every step, the actual next one outlined and named."""
+    s = readout.next_steps(model.vocab, a.tokens, a.next_token_probs, k)
+    T = len(a.tokens)
+    detail = []
+    for t in range(T):
+        if t + 1 == T:
+            detail.append("end of the text: nothing follows")
+        elif s.actual[t] < 0:
+            detail.append(f"actual next «{visible(a.tokens[t + 1])}»: not in the vocabulary (read as <unk>; not scored)")
+        else:
+            rank = np.flatnonzero(s.top[t] == s.actual[t])
+            where = f"rank {rank[0] + 1}, outlined" if rank.size else f"not in the top {len(s.top[t])}"
+            detail.append(f"actual next «{visible(a.tokens[t + 1])}»: p = {s.p_actual[t]:.4f} ({where})")
+    return p.bars(f"top {s.top.shape[1]} next characters", s.top_p, vocab=[visible(v) for v in model.vocab],
+                  ids=s.top, mark=s.actual, detail=detail, digits=3)
+
+
+def class_bars(model, a, per_prefix: np.ndarray | None = None) -> dict:
+    """Class probabilities: after the whole text, or (per_prefix (T, C)) if the text ended at t."""
+    detail = [f"attention on this token: a_t = {w:.3f}" for w in a.attention] if a.attention is not None else None
+    if per_prefix is None:
+        return p.bars("class probabilities (after the whole text)", [a.probs], labels=[visible(l) for l in model.labels],
+                      detail=detail)
+    return p.bars("class probabilities if the text ended at t", per_prefix, labels=[visible(l) for l in model.labels],
+                  detail=detail)
+
+
+def state_heatmap(a, max_cols: int = MAX_COLS) -> dict:
+    tr = a.trace
+    rows = quantities(tr)
+    orders = {name: {by: readout.unit_order(arr, by) for by in readout.UNIT_ORDERS[1:]} for name, arr in rows}
+    return p.heatmap(_timeline(heatmap_spec(tr, a.tokens, max_cols=max_cols)),
+                     [{"name": name, "title": NAMES[name], "H": int(arr.shape[1])} for name, arr in rows],
+                     stride_for(tr.T, max_cols), orders)
+
+
+def compare(text: str, items: Sequence[tuple[object, object, str]], max_cols: int = MAX_COLS) -> dict:
+    """items: (model, analysis, warning) per column. Each column: the output at step t
+    (class probabilities or the next characters; none for untrained cells), the token
+    strip and the heatmaps of every recorded quantity."""
+    T = _same_length(items)
+    columns = []
+    for model, a, warning in items:
+        panels = []
+        if model.is_classifier and a.probs is not None:
+            panels.append(class_bars(model, a))
+        elif a.next_token_probs is not None:
+            panels.append(next_char_bars(model, a, TOP_NEXT["compare"]))
+        panels += [p.text("strip", unknown=a.unknown), state_heatmap(a, max_cols)]
+        columns.append(p.Column(model.kind.upper(), describe(model), _overflow(a, warning), panels))
+    k = stride_for(T, max_cols)
+    note = "" if k == 1 else (f"{T:,} steps: the heatmaps show every {_ordinal(k)} step (the marker covers {k} steps); "
+                              "outputs and tokens follow every step.")
+    a0 = items[0][1]
+    return p.document("compare", [visible(text[s:e]) for s, e in a0.spans], columns, note, unit_orders=True)
+
+
+def prefix_patch(key: str, items: Sequence[tuple[object, object, np.ndarray]]) -> dict:
+    """Swap each classifier's bars (panel 0) for its per-prefix probabilities: items are
+    (model, analysis, model.prefix_probs(text)) per column."""
+    return p.patches(key, [(c, 0, class_bars(m, a, probs)) for c, (m, a, probs) in enumerate(items)])
+
+
+# -- Attention ------------------------------------------------------------------------------
+
+def rule_formula(r: attention_rules.Rule, k: int = 3) -> dict:
+    """The rule's score at step t as a sum, its k largest terms named, and its softmax."""
+    bd = attention_rules.breakdown(r, k)
+    L, R, I = r.symbols
+    k, more = bd["idx"].shape[1], bd["n"] - bd["idx"].shape[1]
+    sc, close = ("1/√D × (", ")") if r.scale != 1 else ("", "")
+    names = " + ".join(f"{L}[{{idx.{j}:d}}]·{R}[{{idx.{j}:d}}]" for j in range(k)) + (" + …" if more else "")
+    vals = " + ".join(f"{{left.{j}:p}}×{{right.{j}:p}}" for j in range(k)) + (f" + {{rest:p}} ({more} more terms)" if more else "")
+    s = np.asarray(r.scores, dtype=np.float64)
+    Z = float(np.exp(s - s.max()).sum())
+    lines = [r.formula + "   at t = {t} «{tok}»",
+             f"s_t = {sc}Σ_{I} {L}_{I}·{R}_{I}{close}, {bd['n']} terms; the {k} largest:",
+             f"    = {sc}{names}{close}",
+             f"    = {sc}{vals}{close} = {{s}}",
+             f"a_t = exp(s_t − max s) / Σ_u exp(s_u − max s) = exp({{sm}}) / {Z:.3f} = {{a:4}}"]
+    values = {"idx": bd["idx"].tolist(), "left": p.nums(bd["left"], 3), "right": p.nums(bd["right"], 3),
+              "rest": p.nums(bd["rest"], 3), "s": p.nums(s, 4), "sm": p.nums(s - s.max(), 4), "a": p.nums(r.weights, 6)}
+    return p.formula(lines, values, title=f"{r.label} — {r.note}", digits=3, muted=not r.trained)
+
+
+def attention(text: str, items: Sequence[tuple[object, object, str]], with_rules: bool = False) -> dict:
+    """items: (model, analysis, warning) per classifier. Each column: the prediction, the text
+    shaded by the attention, the weights as bars, and each rule's formula at step t."""
+    _same_length(items)
+    rules = [attention_rules.rules_for(m, a) for m, a, _ in items]
+    wmax = float(max(r[0].weights.max() for r in rules))  # one scale for the three columns
+    a0 = items[0][1]
+    columns = []
+    for (m, a, warning), rs in zip(items, rules):
+        shown = rs if with_rules else rs[:1]
+        panels = [p.bars("prediction", [a.probs], labels=[visible(l) for l in m.labels]),
+                  p.text("full", p.pieces(text, a.spans), a.unknown, rs[0].weights, wmax,
+                         title=f"attention on the text ({rs[0].label})"),
+                  p.plotly(_timeline(attention_charts.attention_bars(a.tokens, rs[0].weights, 0, wmax)))]
+        if with_rules:
+            heat = attention_charts.rules_heatmap(a.tokens, [(r.row_label, r.weights) for r in rs])
+            panels.append(p.plotly(_timeline(heat), caption="Each rule's weights on the same states; * marks an untrained scorer."))
+        panels += [rule_formula(r) for r in shown]
+        if not rs[0].trained:
+            warning = (warning + " " if warning else "") + "This model has no trained attention: every rule here is untrained."
+        columns.append(p.Column(m.kind.upper(), describe(m), _overflow(a, warning), panels))
+    note = f"Bars and shading share one scale across the three models: 0 to {wmax:.3f}, the largest weight shown."
+    return p.document("attention", [visible(t) for t in a0.tokens], columns, note, step_label="token")
+
+
+# -- Language model -------------------------------------------------------------------------
+
+def language_model(text: str, items: Sequence[tuple[object, object, str]], note: str = "") -> dict:
+    """items: (model, analysis, warning) per language model. Each column: the text, the next
+    characters after step t with the actual one outlined, the running perplexity, and
+    p(actual next) over the whole text."""
+    _same_length(items)
+    a0 = items[0][1]
+    columns = []
+    for m, a, warning in items:
+        s = readout.next_steps(m.vocab, a.tokens, a.next_token_probs, TOP_NEXT["language_model"])
+        panels = [p.text("full", p.pieces(text, a.spans), a.unknown),
+                  p.formula(["after «{tok}» (t = {t}), the next character:"], {}),
+                  next_char_bars(m, a, TOP_NEXT["language_model"]),
+                  p.formula(["running perplexity: {ppl}"], {"ppl": p.nums(s.perplexity, 3)}),
+                  p.plotly(_timeline(lm_charts.surprise_chart(a.tokens, s)))]
+        columns.append(p.Column(m.kind.upper(), describe(m), _overflow(a, warning), panels))
+    return p.document("language_model", [visible(t) for t in a0.tokens], columns, note, step_label="character")
+
+
+# -- Cell -----------------------------------------------------------------------------------
+
+def cell(text: str, model, a, layer: int, direction: int, unit: int, warning: str = "") -> dict:
+    """One model, one unit: the token strip, its cell diagram and its equations at step t."""
+    tr = a.trace
+    lt = tr.layer(layer, direction)
+    series = readout.unit_values(tr, layer, direction, unit)
+    where = f"layer {layer}{' backward' if direction else ''} · unit {unit}"
+    fig, steps = diagram_spec(tr.kind, series, lt.c, title=f"{model.kind.upper()} · {where}", reverse=direction == 1)
+    lines, values = equation_templates(model.recurrent, tr, layer, direction, unit)
+    panels = [p.text("strip", unknown=a.unknown), p.plotly(fig, marker=False, steps=steps),
+              p.formula(lines, values, title=f"This step, in numbers ({where})")]
+    column = p.Column(model.kind.upper(), describe(model), _overflow(a, warning), panels)
+    return p.document("cell", [visible(text[s:e]) for s, e in a.spans], [column])

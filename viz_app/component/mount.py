@@ -1,0 +1,68 @@
+"""Mounting the browser component in a Streamlit page: every stepped view calls scope() with its payload.
+
+    t = scope(encode(doc), key, start=t)        # in a view; returns the step the browser reports
+    patch(patches(key, [...]))                  # later, a small update to that payload
+
+A Streamlit components-v2 component (no iframe): scope.js and scope.css render the
+payload (viz_app/component/payload.py builds it; docs/CONTRACTS.md has the schema) in
+the page itself. Stepping stays in the browser; the step comes back debounced, for
+the URL and session state.
+
+The data Streamlit sends is identical on every rerun of the same text (the start step
+is fixed when the payload is first mounted), so Streamlit's message cache sends a
+rerun's component as a hash reference: a step reported back never re-sends the payload.
+
+plotly.js is the installed plotly package's own (package_data/plotly.min.js, the
+version its Python side writes JSON for), served as this component's asset directory:
+nothing comes from the internet and nothing is copied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+import streamlit as st
+from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+from streamlit.runtime import Runtime
+
+NAME = "rnnscope.scope"  # "<project>.<component>", as Streamlit names packaged components
+_HERE = Path(__file__).parent
+_mount = st.components.v2.component(
+    NAME, js=(_HERE / "scope.js").read_text(encoding="utf-8"), css=(_HERE / "scope.css").read_text(encoding="utf-8"),
+    isolate_styles=False,  # plotly's modebar and hover styles live in the document, not in a shadow root
+)
+
+
+def _serve_plotly_js() -> None:
+    """Register plotly's package_data as the component's asset directory, once per Streamlit
+    runtime (scope.js loads /_stcore/bidi-components/rnnscope.scope/plotly.min.js).
+
+    Installed component packages declare their asset directory in pyproject.toml; ours is
+    another package's folder, so it is registered here, with the same manifest types."""
+    registry = Runtime.instance().bidi_component_registry
+    if registry.get_component_path(NAME) is None:
+        manifest = ComponentManifest("rnnscope", "1", [ComponentConfig("scope", asset_dir="package_data")])
+        registry.register_from_manifest(manifest, Path(plotly.__file__).parent)
+
+
+def _ignore() -> None:
+    """Streamlit needs a callback to keep the step as component state; the fragment reads it."""
+
+
+def scope(payload: str, key: str, start: int, widget_key: str = "scope") -> int | None:
+    """Mount the component with a payload (JSON) whose identity is `key`, showing step `start`
+    first. Returns the step the browser last reported for this payload, or None."""
+    _serve_plotly_js()
+    result = _mount(key=widget_key, data={"key": key, "payload": payload, "start": int(start)},
+                    default={"step": None}, on_step_change=_ignore)
+    reported = result.get("step")  # [payload key, t]: a step reported for an earlier text is stale
+    if isinstance(reported, list) and len(reported) == 2 and reported[0] == key and isinstance(reported[1], int):
+        return reported[1]
+    return None
+
+
+def patch(update: dict, widget_key: str = "scope_patch") -> None:
+    """Send a small update (payload.patches) to a payload already on screen. It draws nothing."""
+    _serve_plotly_js()
+    _mount(key=widget_key, data=update, height=0)

@@ -1,0 +1,494 @@
+// rnnscope's one browser component (Streamlit components v2: no iframe).
+//
+// Python sends one payload per text (viz_app/component/payload.py; the schema is in
+// docs/CONTRACTS.md): the time steps' tokens and columns of panels. A panel is data
+// plus a type name, and one renderer per type draws it: text, bars, formula, plotly,
+// heatmap. After that, stepping never leaves the browser: a step moves what moves (an
+// overlaid marker per chart, the bars, the formulas, the current token) and goes
+// back to Streamlit debounced, only for the URL and session state.
+//
+// A second, tiny mount of the same component can patch a panel of a payload already
+// on screen ({update_for, patches}): the classifiers' per-prefix probabilities arrive
+// that way, a moment after the columns, without a redraw.
+//
+// User text reaches the DOM only through textContent; plotly text is escaped in Python.
+
+const PLOTLY_JS = "_stcore/bidi-components/rnnscope.scope/plotly.min.js"; // the installed plotly's own
+const REPORT_MS = 300; // the step goes back to Streamlit this long after the last change
+const WINDOW = 30; // tokens either side of the current one in a strip
+const PLOT_CONFIG = { // the modebar keeps zoom and its PNG button; "share" would upload the data
+  displaylogo: false, responsive: true, showSendToCloud: false,
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud"],
+};
+
+const scopes = new Map(); // parent element -> Scope
+const patches = new Map(); // payload key -> [patch], for payloads not on screen yet
+let activeScope = null; // the one the arrow keys step
+let plotlyReady = null;
+
+// -- small helpers ------------------------------------------------------------------------
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+function num(x, digits) {
+  if (x === null || x === undefined || Number.isNaN(x)) return "—";
+  if (typeof x !== "number") return String(x);
+  return x.toFixed(digits).replace("-", "−");
+}
+
+const clamp = (t, T) => Math.max(0, Math.min(T - 1, t | 0));
+
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyReady) {
+    plotlyReady = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = new URL(PLOTLY_JS, document.baseURI).href;
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => { plotlyReady = null; reject(new Error("plotly.js could not be loaded from " + s.src)); };
+      document.head.append(s);
+    });
+  }
+  return plotlyReady;
+}
+
+// Streamlit's theme reaches the component as CSS variables (--st-text-color, …).
+function themeOf(node) {
+  const css = getComputedStyle(node);
+  const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  return { text: v("--st-text-color", "#31333f"), font: v("--st-font", "sans-serif"), grid: "rgba(128,128,128,0.25)" };
+}
+
+// A float32 array in plotly's JSON form {dtype: "f4", bdata, shape}, and its rows.
+function decode(typed) {
+  const bin = atob(typed.bdata), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+function rowsOf(typed) {
+  const flat = decode(typed), [R, C] = String(typed.shape).split(",").map(Number);
+  return Array.from({ length: R }, (_, r) => flat.subarray(r * C, (r + 1) * C));
+}
+
+// -- formulas: a template, and one value per step for each field ---------------------------
+// The template language of viz_app/charts/formula.py (its docstring lists the fields;
+// the browser test holds this `fill` and that one equal).
+
+const FIELD = /\{(\w+)(?:\.(\d+))?(?::([psd]|\d))?\}/g;
+
+function fill(template, values, t, token, digits) {
+  return template.replace(FIELD, (_, name, j, fmt) => {
+    let v = name === "t" ? t : name === "tok" ? token : values[name][t];
+    if (j !== undefined) v = v[+j];
+    if (name === "t" || typeof v !== "number") return v === null || v === undefined ? "—" : String(v);
+    if (fmt === "d") return String(Math.trunc(v));
+    if (fmt === "p") return v < 0 ? "(" + num(v, digits) + ")" : num(v, digits);
+    if (fmt === "s") return (v < 0 ? " − " : " + ") + num(Math.abs(v), digits);
+    return num(v, fmt ? +fmt : digits);
+  });
+}
+
+// -- panels: build(spec, scope, parent) -> {el, show(t), theme(colours), destroy()} ---------
+// A panel appends its element to `parent` before drawing: plotly sizes a chart to its
+// container, so the container must already be in the page.
+
+function textPanel(spec, scope, parent) {
+  const root = el("div", "rs-text rs-" + spec.mode), unk = new Set(spec.unknown || []);
+  parent.append(root);
+  if (spec.title) root.append(el("div", "rs-sub", spec.title));
+  const box = el("div", "rs-tokens");
+  root.append(box);
+  let spans = [], cur = null;
+  if (spec.mode === "strip") { // a window of tokens around t, refilled at every step
+    const n = Math.min(scope.P.T, 2 * WINDOW + 1);
+    for (let i = 0; i < n; i++) { const s = el("span", "rs-tok"); s.dir = "auto"; box.append(s); spans.push(s); }
+  } else { // the whole text, each token clickable, shaded by spec.shade
+    spans = new Array(scope.P.T);
+    for (const [piece, i] of spec.pieces) {
+      if (i < 0) { box.append(document.createTextNode(piece)); continue; }
+      const s = el("span", "rs-tok" + (unk.has(i) ? " rs-unk" : ""), piece);
+      s.dir = "auto";
+      s.title = "t = " + i + (unk.has(i) ? " (not in the vocabulary: read as <unk>)" : "");
+      if (spec.shade) s.style.background = "rgba(255, 75, 75, " + Math.min(1, spec.shade[i] / spec.shade_max).toFixed(3) + ")";
+      s.addEventListener("click", () => scope.step(i));
+      box.append(s);
+      spans[i] = s;
+    }
+  }
+  function show(t) {
+    if (spec.mode === "strip") {
+      const T = scope.P.T, lo = Math.max(0, Math.min(t - WINDOW, T - spans.length));
+      spans.forEach((s, i) => {
+        const k = lo + i;
+        s.textContent = scope.P.tokens[k];
+        s.className = "rs-tok" + (k === t ? " rs-cur" : "") + (unk.has(k) ? " rs-unk" : "");
+        s.title = "t = " + k;
+      });
+      return;
+    }
+    if (cur !== null && spans[cur]) spans[cur].classList.remove("rs-cur");
+    if (spans[t]) spans[t].classList.add("rs-cur");
+    cur = t;
+  }
+  return { el: root, show: show };
+}
+
+function barsPanel(spec, scope, parent) {
+  const root = el("div", "rs-barpanel"), title = el("div", "rs-sub"), grid = el("div", "rs-bars");
+  parent.append(root);
+  const detail = el("div", "rs-line");
+  root.append(title, grid, detail);
+  const k = spec.values[0].length, rows = [];
+  for (let j = 0; j < k; j++) {
+    const lab = el("span", "rs-bar-label"), track = el("span", "rs-bar-track"), fill_ = el("span", "rs-bar-fill");
+    const val = el("span", "rs-bar-value");
+    lab.dir = "auto";
+    track.append(fill_);
+    grid.append(lab, track, val);
+    rows.push({ lab: lab, fill: fill_, val: val });
+  }
+  function show(t) {
+    const row = spec.values.length > 1 ? t : 0, vals = spec.values[row];
+    title.textContent = spec.title;
+    rows.forEach((r, j) => {
+      const id = spec.ids ? spec.ids[t][j] : j;
+      r.lab.textContent = spec.ids ? spec.vocab[id] : spec.labels[j];
+      r.lab.classList.toggle("rs-mark", spec.mark ? spec.mark[t] === id : false);
+      r.fill.style.width = (100 * Math.max(0, Math.min(1, vals[j] || 0))) + "%";
+      r.val.textContent = num(vals[j], spec.digits);
+    });
+    detail.textContent = spec.detail ? spec.detail[t] : "";
+  }
+  return { el: root, show: show };
+}
+
+function formulaPanel(spec, scope, parent) {
+  const root = el("div", "rs-formula");
+  parent.append(root);
+  if (spec.title) root.append(el("div", "rs-rule" + (spec.muted ? " rs-untrained" : ""), spec.title));
+  const body = el("div", "rs-formula-body");
+  root.append(body);
+  return {
+    el: root,
+    show: (t) => {
+      body.textContent = spec.lines.map((l) => fill(l, spec.values, t, scope.P.tokens[t], spec.digits)).join("\n");
+    },
+  };
+}
+
+// A plotly chart whose x axis is time, with step t marked by an overlaid box: moving a
+// div costs nothing, where a plotly relayout redraws the figure (tens of ms).
+function plotBox(fig, stride, colours, parent) {
+  const wrap = el("div", "rs-plot-wrap"), gd = el("div", "rs-plot"), marker = el("div", "rs-marker");
+  wrap.append(gd, marker);
+  parent.append(wrap);
+  const layout = Object.assign({}, fig.layout, { font: { color: colours.text, family: colours.font } });
+  for (const ax of Object.keys(layout).filter((k) => /^[xy]axis\d*$/.test(k))) {
+    layout[ax] = Object.assign({}, layout[ax], { gridcolor: colours.grid, zerolinecolor: colours.grid });
+  }
+  const box = { wrap: wrap, gd: gd, geom: null, t: 0 };
+  box.ready = window.Plotly.newPlot(gd, fig.data, layout, PLOT_CONFIG).then(() => {
+    const measure = () => { box.geom = geometry(gd); box.place(box.t); };
+    gd.on("plotly_afterplot", measure);
+    measure();
+  });
+  box.place = (t) => {
+    box.t = t;
+    const g = box.geom;
+    if (!g || stride === 0) { marker.style.display = "none"; return; }
+    const s = Math.floor(t / stride) * stride, a = Math.max(g.left, g.x(s - stride / 2)), b = Math.min(g.right, g.x(s + stride / 2));
+    marker.style.display = "block";
+    marker.style.top = g.top + "px";
+    marker.style.height = g.height + "px";
+    marker.style.width = Math.max(2, b - a) + "px";
+    marker.style.transform = "translateX(" + a + "px)";
+  };
+  box.theme = (c) => window.Plotly.relayout(gd, { "font.color": c.text, "font.family": c.font });
+  box.destroy = () => window.Plotly.purge(gd);
+  return box;
+}
+
+function geometry(gd) {
+  const fl = gd._fullLayout;
+  if (!fl || !fl.xaxis || !fl._size) return null;
+  const xa = fl.xaxis;
+  return { x: (v) => xa._offset + xa.l2p(v), top: fl._size.t, height: fl._size.h, left: xa._offset, right: xa._offset + xa._length };
+}
+
+function plotlyPanel(spec, scope, parent) {
+  const root = el("div", "rs-plotpanel");
+  parent.append(root);
+  if (spec.caption) root.append(el("div", "rs-meta", spec.caption));
+  const box = plotBox(spec.fig, spec.marker === false ? 0 : spec.stride || 1, scope.colours, root);
+  const paths = Object.keys(spec.steps || {});
+  return {
+    el: root,
+    show: (t) => {
+      box.place(t);
+      if (paths.length) { // per-step changes to the figure itself (the cell diagram's colours and numbers)
+        const update = {};
+        for (const p of paths) update[p] = spec.steps[p][t];
+        box.ready.then(() => window.Plotly.relayout(box.gd, update));
+      }
+    },
+    theme: box.theme, destroy: box.destroy,
+  };
+}
+
+// Heatmaps over time × units (viz_app/charts/heatmaps.py makes the figure): step t
+// marked; rows re-orderable by the scope's unit order; a click on a unit shows that
+// unit over time in every column (scope.selectUnit).
+function heatmapPanel(spec, scope, parent) {
+  const root = el("div", "rs-heatpanel");
+  parent.append(root);
+  const fig = { data: spec.fig.data.map((tr) => Object.assign({}, tr, { z: rowsOf(tr.z) })), layout: spec.fig.layout };
+  const stored = fig.data.map((tr) => tr.z); // (H rows of T') per quantity, in stored unit order
+  const box = plotBox(fig, spec.stride, scope.colours, root);
+  const unitNote = el("div", "rs-meta"), unitBox = el("div", "rs-unit");
+  root.append(unitNote, unitBox);
+  let unitPlot = null;
+  box.ready.then(() => box.gd.on("plotly_click", (ev) => {
+    const p = ev.points && ev.points[0];
+    if (p) scope.selectUnit(spec.rows[p.curveNumber].name, +p.y);
+  }));
+  // Rows in another unit order: the same values, rows permuted, each y axis told the new
+  // order of its unit categories (one Plotly.react: a restyle alone keeps the old order).
+  function order(by) {
+    const data = fig.data.map((tr, i) => {
+      const perm = by === "stored" ? stored[i].map((_, u) => u) : spec.orders[spec.rows[i].name][by];
+      return Object.assign({}, tr, { z: perm.map((u) => stored[i][u]), y: perm.map(String) });
+    });
+    const layout = Object.assign({}, box.gd.layout);
+    data.forEach((tr, i) => {
+      const ax = "yaxis" + (i ? i + 1 : "");
+      layout[ax] = Object.assign({}, layout[ax], { categoryorder: "array", categoryarray: tr.y });
+    });
+    return box.ready.then(() => window.Plotly.react(box.gd, data, layout, PLOT_CONFIG));
+  }
+  function showUnit(name, unit) {
+    const i = spec.rows.findIndex((r) => r.name === name);
+    if (i < 0 || unit >= spec.rows[i].H) {
+      unitNote.textContent = i < 0 ? "This cell has no " + name + "." : "This layer has only " + spec.rows[i].H + " units.";
+      if (unitPlot) { unitPlot.destroy(); unitPlot = null; unitBox.replaceChildren(); }
+      return;
+    }
+    const row = spec.rows[i], src = fig.data[i];
+    unitNote.textContent = row.title + ", unit " + unit + " over time (click another row to change; the same unit index in every column)";
+    const line = { data: [{ type: "scatter", mode: "lines", x: Array.from(decode(spec.fig.data[i].x)), y: Array.from(stored[i][unit]),
+      line: { color: "#ff4b4b", width: 2 }, hovertemplate: "t=%{x}: %{y:.3f}<extra></extra>" }],
+      layout: { height: 150, margin: { l: 40, r: 10, t: 6, b: 24 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+        plot_bgcolor: "rgba(0,0,0,0)", yaxis: { range: [src.zmin, src.zmax], fixedrange: true }, xaxis: { fixedrange: true } } };
+    if (unitPlot) unitPlot.destroy();
+    unitBox.replaceChildren();
+    unitPlot = plotBox(line, spec.stride, scope.colours, unitBox);
+    unitPlot.place(scope.t);
+  }
+  return {
+    el: root, order: order, showUnit: showUnit,
+    show: (t) => { box.place(t); if (unitPlot) unitPlot.place(t); },
+    theme: (c) => { box.theme(c); if (unitPlot) unitPlot.theme(c); },
+    destroy: () => { box.destroy(); if (unitPlot) unitPlot.destroy(); },
+  };
+}
+
+const PANELS = { text: textPanel, bars: barsPanel, formula: formulaPanel, plotly: plotlyPanel, heatmap: heatmapPanel };
+const NEEDS_PLOTLY = new Set(["plotly", "heatmap"]);
+
+// -- the scope: the shell around the panels, and time ---------------------------------------
+
+class Scope {
+  constructor(parent) {
+    this.root = el("div", "rs-scope");
+    this.root.dataset.testid = "rs-scope";
+    const controls = el("div", "rs-controls");
+    this.play = el("button", "rs-play", "▶ Play");
+    this.play.type = "button";
+    this.slider = el("input", "rs-slider");
+    Object.assign(this.slider, { type: "range", min: "0", max: "0", value: "0", step: "1" });
+    this.slider.setAttribute("aria-label", "time step");
+    this.stepText = el("span", "rs-step-text");
+    this.stepText.dir = "auto";
+    this.orderBox = el("label", "rs-order", "units: ");
+    this.orderSelect = el("select");
+    this.orderBox.append(this.orderSelect);
+    controls.append(this.play, this.slider, this.stepText, this.orderBox);
+    this.note = el("div", "rs-note");
+    this.columns = el("div", "rs-columns");
+    this.root.append(controls, this.note, this.columns);
+    parent.append(this.root);
+
+    this.key = null; this.P = null; this.t = 0; this.cols = []; this.timer = null; this.reportTimer = null;
+    this.reported = null; this.unit = null; this.report = () => {};
+    this.play.addEventListener("click", () => (this.timer === null ? this.start() : this.pause()));
+    this.slider.addEventListener("input", () => this.step(+this.slider.value));
+    this.orderSelect.addEventListener("change", () => this.order(this.orderSelect.value));
+    this.onKey = (ev) => this.key_(ev);
+    document.addEventListener("keydown", this.onKey);
+  }
+
+  // A render from Streamlit: a new payload, or the same one again (a rerun, a theme change).
+  receive(data, setStateValue) {
+    this.report = (t) => setStateValue("step", [data.key, t]); // a stale report (an older text) is ignored in Python
+    activeScope = this;
+    if (data.key === this.key) { this.retheme(); return Promise.resolve(); }
+    this.key = data.key;
+    const t0 = performance.now(), P = JSON.parse(data.payload), parseMs = performance.now() - t0;
+    const build = () => {
+      if (this.key !== data.key) return; // a newer payload arrived while plotly loaded
+      const t1 = performance.now();
+      this.build(P);
+      this.reported = data.start;
+      this.show(data.start, { parseMs: parseMs, buildMs: performance.now() - t1 });
+    };
+    const plots = P.columns.some((c) => c.panels.some((p) => NEEDS_PLOTLY.has(p.type)));
+    return plots && !window.Plotly ? loadPlotly().then(build) : Promise.resolve(build());
+  }
+
+  build(P) {
+    this.destroyPanels();
+    this.P = P;
+    this.colours = themeOf(this.root);
+    this.slider.max = String(P.T - 1);
+    this.note.textContent = P.note || "";
+    this.orderBox.style.display = P.unit_orders ? "" : "none";
+    const by = this.orderSelect.value; // kept from the previous text when it still applies
+    this.orderSelect.replaceChildren(...(P.unit_orders || []).map(([v, label]) => { const o = el("option", "", label); o.value = v; return o; }));
+    if ((P.unit_orders || []).some(([v]) => v === by)) this.orderSelect.value = by;
+    this.columns.style.setProperty("--rs-ncols", P.columns.length);
+    this.cols = P.columns.map((c) => {
+      const root = el("div", "rs-col");
+      root.append(el("h3", "", c.title), el("div", "rs-meta", c.meta), el("div", "rs-warn", c.warning || ""));
+      this.columns.append(root);
+      return { spec: c, root: root, panels: c.panels.map((spec) => PANELS[spec.type](spec, this, root)) };
+    });
+    (patches.get(this.key) || []).forEach((p) => this.patch(p));
+    if (this.orderSelect.value && this.orderSelect.value !== "stored") this.order(this.orderSelect.value);
+    if (this.unit) this.selectUnit(this.unit.name, this.unit.unit);
+  }
+
+  // Replace one panel by a richer one (e.g. per-prefix probabilities), keeping the step.
+  patch(p) {
+    const col = this.cols[p.column];
+    if (!col || !col.panels[p.panel]) return;
+    const old = col.panels[p.panel], spec = Object.assign({}, col.spec.panels[p.panel], p.set);
+    col.spec.panels[p.panel] = spec;
+    const next = PANELS[spec.type](spec, this, col.root);
+    old.el.replaceWith(next.el); // drawn at the column's end, then moved into the old one's place
+    if (old.destroy) old.destroy();
+    col.panels[p.panel] = next;
+    next.show(this.t);
+  }
+
+  order(by) {
+    for (const c of this.cols) for (const p of c.panels) if (p.order) p.order(by);
+  }
+
+  selectUnit(name, unit) {
+    this.unit = { name: name, unit: unit };
+    this.cols.forEach((c) => c.panels.forEach((p) => p.showUnit && p.showUnit(name, unit)));
+  }
+
+  show(t, costs) {
+    this.t = clamp(t, this.P.T);
+    this.slider.value = String(this.t);
+    this.stepText.textContent = (this.P.step_label || "t") + " = " + this.t + " / " + (this.P.T - 1) + " · " + this.P.tokens[this.t];
+    for (const c of this.cols) for (const p of c.panels) p.show(this.t);
+    this.drawn(costs);
+  }
+
+  step(t) { this.show(t); this.scheduleReport(); }
+
+  // Tell tests and benchmarks when a step is on screen: after the next paint.
+  drawn(costs) {
+    const stamp = this.key + ":" + this.t;
+    requestAnimationFrame(() => setTimeout(() => {
+      this.root.dataset.drawn = stamp;
+      const detail = Object.assign({ stamp: stamp, at: performance.timeOrigin + performance.now(), view: this.P.view }, costs || {});
+      window.dispatchEvent(new CustomEvent("rnnscope:drawn", { detail: detail }));
+    }, 0));
+  }
+
+  // -- time: one interval at most; a payload arriving while playing keeps it going ------
+  start() {
+    if (this.timer !== null || !this.P) return;
+    if (this.t >= this.P.T - 1) this.show(0);
+    const ms = Math.max(30, Math.min(400, 12000 / this.P.T)); // a whole text in about 12 s
+    this.timer = setInterval(() => (this.t >= this.P.T - 1 ? this.pause() : this.show(this.t + 1)), ms);
+    this.play.textContent = "⏸ Pause";
+    this.play.setAttribute("aria-label", "pause");
+    this.root.dataset.playing = "1";
+  }
+
+  pause() {
+    if (this.timer !== null) { clearInterval(this.timer); this.timer = null; }
+    this.play.textContent = "▶ Play";
+    this.play.setAttribute("aria-label", "play");
+    delete this.root.dataset.playing;
+    this.scheduleReport();
+  }
+
+  scheduleReport() {
+    clearTimeout(this.reportTimer);
+    this.reportTimer = setTimeout(() => {
+      if (this.timer === null && this.t !== this.reported) { this.reported = this.t; this.report(this.t); }
+    }, REPORT_MS);
+  }
+
+  // Arrow keys, a presenter's clicker (Page Up / Page Down), Home and End step the
+  // scope from anywhere on the page, except while typing in a field.
+  key_(ev) {
+    if (activeScope !== this || !this.P || ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const tag = ev.target && ev.target.tagName, typing = ev.target && ev.target.isContentEditable;
+    if (ev.target === this.slider || typing || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    const moves = { ArrowRight: 1, ArrowLeft: -1, PageDown: 1, PageUp: -1, Home: -Infinity, End: Infinity };
+    if (!(ev.key in moves)) return;
+    ev.preventDefault();
+    const d = moves[ev.key];
+    this.step(Number.isFinite(d) ? this.t + d : d < 0 ? 0 : this.P.T - 1);
+  }
+
+  retheme() {
+    const c = themeOf(this.root);
+    if (!this.colours || c.text === this.colours.text) return;
+    this.colours = c;
+    for (const col of this.cols) for (const p of col.panels) if (p.theme) p.theme(c);
+  }
+
+  destroyPanels() {
+    for (const c of this.cols) for (const p of c.panels) if (p.destroy) p.destroy();
+    this.columns.replaceChildren();
+    this.cols = [];
+  }
+
+  destroy() {
+    this.pause();
+    clearTimeout(this.reportTimer);
+    this.destroyPanels();
+    document.removeEventListener("keydown", this.onKey);
+    if (activeScope === this) activeScope = null;
+  }
+}
+
+function receivePatch(data) {
+  patches.set(data.update_for, data.patches); // the latest patch set for that payload
+  for (const scope of scopes.values()) if (scope.key === data.update_for) data.patches.forEach((p) => scope.patch(p));
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  if (data.update_for) { receivePatch(data); return undefined; }
+  let scope = scopes.get(parentElement);
+  if (!scope) { scope = new Scope(parentElement); scopes.set(parentElement, scope); }
+  scope.receive(data, setStateValue).catch((e) => { scope.note.textContent = "The charts could not be drawn: " + e.message; });
+  // Streamlit calls this before every re-render as well as on unmount: tear down only
+  // once the element has really left the page.
+  return () => setTimeout(() => {
+    if (!scope.root.isConnected) { scope.destroy(); scopes.delete(parentElement); }
+  }, 0);
+}
