@@ -54,7 +54,9 @@ def test_compare_draws_each_models_trace_on_fixed_scales():
         np.testing.assert_allclose(rows["h"], lt.h, rtol=1e-6)
         for g, values in lt.gates.items():
             np.testing.assert_allclose(rows[g], values, rtol=1e-6)
-        scales = {r["name"]: (t["zmin"], t["zmax"]) for r, t in zip(heat["rows"], heat["fig"]["data"])}
+        layout = heat["fig"]["layout"]
+        scales = {r["name"]: (layout[t["coloraxis"]]["cmin"], layout[t["coloraxis"]]["cmax"])
+                  for r, t in zip(heat["rows"], heat["fig"]["data"])}
         assert scales["h"] == (-1, 1) and all(scales[g] == ((0, 1) if g in "ifozr" else (-1, 1)) for g in lt.gates)
         for name, arr in rows.items():  # every unit order is a permutation of the units
             for by, perm in heat["orders"][name].items():

@@ -36,17 +36,23 @@ def test_heatmaps_show_every_quantity_on_fixed_scales():
     _, tr = lstm_trace()
     fig = heatmaps.state_heatmaps(tr, [f"w{i}" for i in range(tr.T)], step=4)
     spec = fig.to_plotly_json()
+    layout = spec["layout"]
     lt = tr.layer(0, 0)
     want = [("h", lt.h, TANH), ("c", lt.c, None), *[(g, lt.gates[g], TANH if g == "g" else SIGMOID) for g in "ifgo"]]
     assert len(spec["data"]) == len(want)
+    offset = 0
     for d, (name, a, sc) in zip(spec["data"], want):
         np.testing.assert_allclose(array(d["z"]), np.asarray(a).T, rtol=1e-6)
-        assert list(d["y"]) == [str(u) for u in range(8)]  # units as categories, re-orderable
-        if sc is not None:
-            assert (d["zmin"], d["zmax"]) == (sc.zmin, sc.zmax)
+        assert d["y0"] == offset and array(d["customdata"])[:, 0].tolist() == list(range(8))  # each row's unit
+        offset += 8 + heatmaps.GAP
+        axis = layout[d["coloraxis"]]
+        if sc is not None:  # the shared scales, as explicit stops (plotly.js has no "RdBu_r")
+            assert (axis["cmin"], axis["cmax"]) == (sc.zmin, sc.zmax) and [list(s) for s in axis["colorscale"]] == sc.stops
         else:  # the cell state: symmetric, covering all of c
-            assert d["zmin"] == -d["zmax"] and d["zmax"] >= np.abs(lt.c).max()
-    assert spec["layout"]["shapes"][0]["x0"] == 3.5 and spec["layout"]["shapes"][0]["x1"] == 4.5
+            assert axis["cmin"] == -axis["cmax"] and axis["cmax"] >= np.abs(lt.c).max()
+    assert len({d["coloraxis"] for d in spec["data"]}) == 3  # one colour bar per scale: tanh, c, σ
+    assert layout["shapes"][0]["x0"] == 3.5 and layout["shapes"][0]["x1"] == 4.5
+    assert list(layout["yaxis"]["ticktext"]) == ["h", "c", "i", "f", "g", "o"]
 
 
 def test_long_inputs_are_decimated_and_say_so():

@@ -23,6 +23,14 @@ class Scale:
     zmax: float
     label: str  # shown beside the colour bar
 
+    @property
+    def stops(self) -> list[list]:
+        """The scale as explicit [position, colour] stops: plotly.js knows "RdBu" but not
+        Python's reversed names such as "RdBu_r", so figures sent as JSON carry these."""
+        from plotly.colors import get_colorscale
+
+        return [[float(p), c] for p, c in get_colorscale(self.colorscale)]
+
 
 SIGMOID = Scale("Viridis", 0.0, 1.0, "σ ∈ [0, 1]")
 TANH = Scale("RdBu_r", -1.0, 1.0, "tanh ∈ [−1, 1]")

@@ -17,8 +17,6 @@ import numpy as np
 
 from cells import attention_rules, readout
 
-from ..charts import attention as attention_charts
-from ..charts import lm as lm_charts
 from ..charts.diagram import diagram_spec
 from ..charts.equations import equation_templates
 from ..charts.heatmaps import MAX_COLS, heatmap_spec, quantities, stride_for
@@ -152,6 +150,8 @@ def rule_formula(r: attention_rules.Rule, k: int = 3) -> dict:
 def attention(text: str, items: Sequence[tuple[object, object, str]], with_rules: bool = False) -> dict:
     """items: (model, analysis, warning) per classifier. Each column: the prediction, the text
     shaded by the attention, the weights as bars, and each rule's formula at step t."""
+    from ..charts import attention as attention_charts  # plotly.graph_objects: only when this view is used
+
     _same_length(items)
     rules = [attention_rules.rules_for(m, a) for m, a, _ in items]
     wmax = float(max(r[0].weights.max() for r in rules))  # one scale for the three columns
@@ -180,6 +180,8 @@ def language_model(text: str, items: Sequence[tuple[object, object, str]], note:
     """items: (model, analysis, warning) per language model. Each column: the text, the next
     characters after step t with the actual one outlined, the running perplexity, and
     p(actual next) over the whole text."""
+    from ..charts import lm as lm_charts  # plotly.subplots costs 0.3 s to import: only when this view is used
+
     _same_length(items)
     a0 = items[0][1]
     columns = []

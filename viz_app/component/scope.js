@@ -241,36 +241,29 @@ function plotlyPanel(spec, scope, parent) {
   };
 }
 
-// Heatmaps over time × units (viz_app/charts/heatmaps.py makes the figure): step t
-// marked; rows re-orderable by the scope's unit order; a click on a unit shows that
-// unit over time in every column (scope.selectUnit).
+// Heatmaps over time × units, one block of rows per quantity (viz_app/charts/heatmaps.py
+// makes the figure): step t marked; rows re-orderable by the scope's unit order; a click
+// on a unit shows that unit over time in every column (scope.selectUnit).
 function heatmapPanel(spec, scope, parent) {
   const root = el("div", "rs-heatpanel");
   parent.append(root);
-  const fig = { data: spec.fig.data.map((tr) => Object.assign({}, tr, { z: rowsOf(tr.z) })), layout: spec.fig.layout };
-  const stored = fig.data.map((tr) => tr.z); // (H rows of T') per quantity, in stored unit order
-  const box = plotBox(fig, spec.stride, scope.colours, root);
+  const stored = spec.fig.data.map((tr) => rowsOf(tr.z)); // per quantity: H rows of T' values, stored unit order
+  const steps = decode(spec.fig.data[0].x);
+  function traces(by) { // each row's unit goes with it as customdata, for hover and click
+    return spec.fig.data.map((tr, i) => {
+      const H = stored[i].length, perm = by === "stored" ? Array.from({ length: H }, (_, u) => u) : spec.orders[spec.rows[i].name][by];
+      return Object.assign({}, tr, { z: perm.map((u) => stored[i][u]), customdata: perm.map((u) => new Int16Array(steps.length).fill(u)) });
+    });
+  }
+  const box = plotBox({ data: traces("stored"), layout: spec.fig.layout }, spec.stride, scope.colours, root);
   const unitNote = el("div", "rs-meta"), unitBox = el("div", "rs-unit");
   root.append(unitNote, unitBox);
   let unitPlot = null;
   box.ready.then(() => box.gd.on("plotly_click", (ev) => {
     const p = ev.points && ev.points[0];
-    if (p) scope.selectUnit(spec.rows[p.curveNumber].name, +p.y);
+    if (p && p.customdata !== undefined) scope.selectUnit(spec.rows[p.curveNumber].name, +p.customdata);
   }));
-  // Rows in another unit order: the same values, rows permuted, each y axis told the new
-  // order of its unit categories (one Plotly.react: a restyle alone keeps the old order).
-  function order(by) {
-    const data = fig.data.map((tr, i) => {
-      const perm = by === "stored" ? stored[i].map((_, u) => u) : spec.orders[spec.rows[i].name][by];
-      return Object.assign({}, tr, { z: perm.map((u) => stored[i][u]), y: perm.map(String) });
-    });
-    const layout = Object.assign({}, box.gd.layout);
-    data.forEach((tr, i) => {
-      const ax = "yaxis" + (i ? i + 1 : "");
-      layout[ax] = Object.assign({}, layout[ax], { categoryorder: "array", categoryarray: tr.y });
-    });
-    return box.ready.then(() => window.Plotly.react(box.gd, data, layout, PLOT_CONFIG));
-  }
+  const order = (by) => box.ready.then(() => window.Plotly.react(box.gd, traces(by), box.gd.layout, PLOT_CONFIG));
   function showUnit(name, unit) {
     const i = spec.rows.findIndex((r) => r.name === name);
     if (i < 0 || unit >= spec.rows[i].H) {
@@ -278,12 +271,12 @@ function heatmapPanel(spec, scope, parent) {
       if (unitPlot) { unitPlot.destroy(); unitPlot = null; unitBox.replaceChildren(); }
       return;
     }
-    const row = spec.rows[i], src = fig.data[i];
-    unitNote.textContent = row.title + ", unit " + unit + " over time (click another row to change; the same unit index in every column)";
-    const line = { data: [{ type: "scatter", mode: "lines", x: Array.from(decode(spec.fig.data[i].x)), y: Array.from(stored[i][unit]),
+    const axis = spec.fig.layout[spec.fig.data[i].coloraxis];
+    unitNote.textContent = spec.rows[i].title + ", unit " + unit + " over time (click another row to change; the same unit index in every column)";
+    const line = { data: [{ type: "scatter", mode: "lines", x: Array.from(steps), y: Array.from(stored[i][unit]),
       line: { color: "#ff4b4b", width: 2 }, hovertemplate: "t=%{x}: %{y:.3f}<extra></extra>" }],
       layout: { height: 150, margin: { l: 40, r: 10, t: 6, b: 24 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
-        plot_bgcolor: "rgba(0,0,0,0)", yaxis: { range: [src.zmin, src.zmax], fixedrange: true }, xaxis: { fixedrange: true } } };
+        plot_bgcolor: "rgba(0,0,0,0)", yaxis: { range: [axis.cmin, axis.cmax], fixedrange: true }, xaxis: { fixedrange: true } } };
     if (unitPlot) unitPlot.destroy();
     unitBox.replaceChildren();
     unitPlot = plotBox(line, spec.stride, scope.colours, unitBox);
