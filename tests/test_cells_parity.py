@@ -171,3 +171,32 @@ def test_no_bias_module():
     m = torch.nn.LSTM(3, 4, bias=False)
     x = np.random.default_rng(4).standard_normal((5, 3)).astype(np.float32)
     check(m, "lstm", x, 1e-5)
+
+
+@pytest.mark.parametrize("kind", ["rnn_tanh", "lstm", "gru"])
+def test_from_state_dict_reads_what_from_torch_reads(kind):
+    m = make_module(kind, 5, 6, 2, True, torch.float32)
+    sd = {f"rnn.{k}": v.detach().numpy() for k, v in m.state_dict().items()}
+    a, b = cells.from_state_dict(sd, kind, prefix="rnn."), cells.from_torch(m)
+    assert (a.num_layers, a.bidirectional, a.hidden_size) == (2, True, 6)
+    for wa, wb in zip(a.weights, b.weights):
+        for name in ("w_ih", "w_hh", "b_ih", "b_hh"):
+            np.testing.assert_array_equal(getattr(wa, name), getattr(wb, name))
+    with pytest.raises(ValueError, match="no recurrent layers"):
+        cells.from_state_dict(sd, kind, prefix="encoder.")
+
+
+@pytest.mark.parametrize("kind", ["rnn_tanh", "lstm", "gru"])
+def test_advance_is_one_step_of_the_trace(kind):
+    rec = cells.init_recurrent(kind, 4, 5, num_layers=2, seed=1)
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+    tr = rec.trace(x)
+    h = np.zeros((2, 5), np.float32)
+    c = np.zeros((2, 5), np.float32) if kind == "lstm" else None
+    for t in range(6):
+        h, c = rec.advance(x[t], h, c)
+    np.testing.assert_allclose(h, tr.h_n, atol=1e-6)
+    if kind == "lstm":
+        np.testing.assert_allclose(c, tr.c_n, atol=1e-6)
+    with pytest.raises(ValueError, match="bidirectional"):
+        cells.init_recurrent(kind, 4, 5, bidirectional=True).advance(x[0], h[:1], None)
