@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import cache, checks
-from ..tasks import CLASSIFIER_TASKS, KINDS
-from .common import Selection, checked_text, downloads, load_models, reading_notes, stepped, task_hint
+from .. import cache
+from ..tasks import CLASSIFIER_TASKS
+from .common import Selection, downloads, read, stepped, task_hint
 
 TITLE, URL_PATH, ICON = "Attention", "attention", ":material/target:"
 
@@ -29,11 +29,6 @@ def render(sel: Selection) -> None:
         task_hint(CLASSIFIER_TASKS, "The Attention view shows the classifiers, which pool their states with attention.")
         return
     notes = st.container()
-    with notes:
-        models = load_models(sel)
-        checked = models and checked_text(sel, models[0])
-    if not checked:
-        return
     with_rules = st.toggle("Compare with other scoring rules on the same hidden states (untrained scorers)",
                            key="att_compare")
     with st.expander("The scoring rules", expanded=False):
@@ -45,14 +40,9 @@ def render(sel: Selection) -> None:
                    "was trained with each classifier; the others have no trained parameters, so q is the "
                    "sentence's mean state and w is drawn from N(0, 1/D) with seed 0 (b = 0). "
                    "Click a token or step to see the numbers at that token.")
-    try:
-        payload, key, T = cache.attention_payload(sel.task, checked.text, with_rules)
-        analyses = cache.analyses(sel.task, sel.cfg, checked.text)
-    except ValueError as e:  # a model refused the text, with its own clear message
-        with notes:
-            checks.show([checks.refusal(e)])
+    done = read(sel, notes, lambda text: cache.attention_payload(sel.task, text, with_rules))
+    if done is None:
         return
-    with notes:
-        checks.show(reading_notes(analyses[1]))
+    _, (payload, key, T), analyses = done
     stepped(payload, key, T)
-    downloads(dict(zip((k.upper() for k in KINDS), analyses)), sel.task, "att")
+    downloads(analyses, sel.task, "att")

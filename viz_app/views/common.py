@@ -14,7 +14,7 @@ from cells.checkpoint import CheckpointError
 
 from .. import cache, checks, state
 from ..component.mount import patch, scope
-from ..tasks import TASKS, UntrainedConfig
+from ..tasks import KINDS, TASKS, UntrainedConfig
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,25 @@ def checked_text(sel: Selection, model) -> checks.Checked | None:
     c = checks.check_text(sel.text, model.tokenize, unit)
     checks.show(c.messages)
     return None if c.empty else c
+
+
+def read(sel: Selection, notes, build: Callable[[str], tuple[str, str, int]]) -> tuple[str, tuple, list] | None:
+    """The three models read the text: (checked text, build(text) -> (payload, key, T), their
+    analyses), with every message shown in `notes`; None when there is nothing to draw."""
+    with notes:
+        models = load_models(sel)
+        checked = models and checked_text(sel, models[0])
+    if not checked:
+        return None
+    try:
+        built, analyses = build(checked.text), cache.analyses(sel.task, sel.cfg, checked.text)
+    except ValueError as e:  # a model refused the text, with its own clear message
+        with notes:
+            checks.show([checks.refusal(e)])
+        return None
+    with notes:
+        checks.show(reading_notes(analyses[1]))  # the LSTM's reading: all three share tokens and vocabulary
+    return checked.text, built, analyses
 
 
 def reading_notes(a) -> list[checks.Message]:
@@ -75,8 +94,11 @@ def _stepper(payload: str, key: str, T: int, later: Callable[[], dict] | None) -
         state.set_step(min(t, T - 1))
 
 
-def downloads(analyses: dict[str, object], stem: str, key: str) -> None:
-    """analyses: model label -> what model.analyze(text) returned. Files are made on click."""
+def downloads(analyses: dict[str, object] | list, stem: str, key: str) -> None:
+    """analyses: model label -> what model.analyze(text) returned, or the three models'
+    analyses in KINDS order. Files are made on click."""
+    if isinstance(analyses, list):
+        analyses = dict(zip((k.upper() for k in KINDS), analyses))
     with st.expander("Download the traces (JSON, NPZ, CSV)"):
         label = st.radio("Model", list(analyses), horizontal=True, key=f"{key}_dl_model") if len(analyses) > 1 \
             else next(iter(analyses))

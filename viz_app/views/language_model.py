@@ -86,4 +86,4 @@ def _step_section(sel: Selection, model, texts: dict[str, str], req: checks.Requ
         checks.show([checks.refusal(e)])
         return
     stepped(payload, key, T)
-    downloads(dict(zip((k.upper() for k in KINDS), cache.analyses(sel.task, sel.cfg, text))), sel.task, "lm")
+    downloads(cache.analyses(sel.task, sel.cfg, text), sel.task, "lm")
