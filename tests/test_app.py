@@ -244,4 +244,4 @@ def test_a_broken_or_missing_checkpoint_is_a_clear_error_not_a_random_model(brok
         (err,) = at.error
         message = testing.shown(err.value)
         assert "The bundled model trec-lstm could not be loaded" in message and str(broken_weights) not in message
-        assert not at.get("bidi_component")
+        assert not testing.mounted(at)

@@ -87,7 +87,7 @@ def test_bad_text_gives_a_message_or_a_picture(text):
     at = run(view="attention", task="trec", text=text)
     ok(at)
     if not text.strip():
-        assert not at.get("bidi_component") and at.info
+        assert not testing.mounted(at) and at.info
         return
     full = _of(payload(at)["columns"][0], "text")[0]
     assert "".join(s for s, _ in full["pieces"]) == text  # the user's own text, sent as data
@@ -96,7 +96,7 @@ def test_bad_text_gives_a_message_or_a_picture(text):
 def test_language_model_task_points_to_the_classifiers():
     at = run(view="attention", task="jaychou")
     ok(at)
-    assert "classifiers" in testing.said(at)[0] and not at.get("bidi_component")
+    assert "classifiers" in testing.said(at)[0] and not testing.mounted(at)
     at.button(key="goto_trec").click().run()
     ok(at)
     assert at.session_state["task"] == "trec" and payload(at)["T"] == len(cells.tokens.words(TASKS["trec"].example))

@@ -43,7 +43,7 @@ def run_views(text: str, task: str = "trec"):
 def test_empty_text_asks_for_text(case, task):
     for _, at in run_views(CASES[case], task):
         assert "Type some text to see the models read it." in said(at, ("info",))
-        assert not at.get("bidi_component")
+        assert not testing.mounted(at)
 
 
 def test_20k_characters_are_bounded_with_a_message():

@@ -114,7 +114,7 @@ def test_a_generation_the_model_refuses_is_a_message(monkeypatch):
 def test_classifier_task_points_to_the_language_models():
     at = run(view="language_model", task="sst2")
     ok(at)
-    assert "character language models" in testing.said(at)[0] and not at.get("bidi_component")
+    assert "character language models" in testing.said(at)[0] and not testing.mounted(at)
 
 
 def test_request_bounds():

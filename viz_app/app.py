@@ -13,10 +13,16 @@ from functools import partial
 
 import streamlit as st
 
-from viz_app import state
-from viz_app.tasks import TASKS, UNTRAINED, UntrainedConfig
-from viz_app.views import attention, cell, compare, language_model
-from viz_app.views.common import Selection
+from viz_app.component.mount import preload
+
+st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide")
+with st.sidebar:
+    preload()  # plotly.js (4.8 MB) loads in the browser while the views import and compute below
+
+from viz_app import state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
+from viz_app.tasks import TASKS, UNTRAINED, UntrainedConfig  # noqa: E402
+from viz_app.views import attention, cell, compare, language_model  # noqa: E402
+from viz_app.views.common import Selection  # noqa: E402
 
 VIEWS = (compare, cell, attention, language_model)  # Compare is the landing view
 
@@ -46,7 +52,6 @@ def _task_changed() -> None:
     ss["_task_prev"] = ss["task"]
 
 
-st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide")
 old_view = state.load()
 task, cfg = task_picker()
 text = st.text_input("Text (press Enter to read it)", key="text")

@@ -69,8 +69,13 @@ def component_data(at, which: int = 0) -> dict:
     or a patch {update_for, patches}."""
     import json
 
-    mounts = [e for e in at.get("bidi_component") if e.proto.component_name == "rnnscope.scope"]
-    return json.loads(mounts[which].proto.json)
+    mounts = [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "rnnscope.scope"]
+    return [m for m in mounts if not m.get("preload")][which]  # the sidebar's plotly.js preload draws nothing
+
+
+def mounted(at) -> bool:
+    """Whether the page mounted the component with a payload (not just the plotly.js preload)."""
+    return any("payload" in e.proto.json for e in at.get("bidi_component"))
 
 
 def component_payload(at) -> dict:

@@ -62,6 +62,13 @@ def scope(payload: str, key: str, start: int, widget_key: str = "scope") -> int 
     return None
 
 
+def preload() -> None:
+    """Start loading plotly.js in the browser now (the first thing a page's first run
+    draws), so that it loads while the view computes rather than after. Draws nothing."""
+    _serve_plotly_js()
+    _mount(key="scope_preload", data={"preload": True}, height=0)
+
+
 def patch(update: dict, widget_key: str = "scope_patch") -> None:
     """Send a small update (payload.patches) to a payload already on screen. It draws nothing."""
     _serve_plotly_js()

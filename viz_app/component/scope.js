@@ -475,6 +475,7 @@ function receivePatch(data) {
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
+  if (data.preload) { loadPlotly().catch(() => {}); return undefined; } // a payload will say if it failed
   if (data.update_for) { receivePatch(data); return undefined; }
   let scope = scopes.get(parentElement);
   if (!scope) { scope = new Scope(parentElement); scopes.set(parentElement, scope); }
