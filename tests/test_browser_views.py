@@ -1,143 +1,185 @@
-"""End to end in a real browser for the Attention and Language-model views.
+"""End to end in a real browser, the Cell, Attention and Language-model views: Debian's
+Chromium, driven by Playwright, against `streamlit run`.
 
-Debian's Chromium, driven by Playwright, against `streamlit run` (viz_app.testing's
-AppServer and browser). Opens each view from a URL, steps with the keyboard and by
-clicking a token, downloads a CSV and reads it back, flips the scoring-rule switch, steps into a generated text,
-checks the dark theme, and that every slider step is drawn; fails on any console error, page error or Streamlit
-exception box. Screenshots go to $RNNSCOPE_ARTIFACTS (else a pytest temp dir) and to
-docs/screenshots/{attention,language_model}.png.
+Opens each view from a URL, steps with the keyboard and by clicking a token, holds the
+browser's formulas equal to Python's, flips the scoring-rule switch, steps into a
+generated text, checks that messages stay plain text, the dark theme, and that every
+view's CSV download reads back as the model's trace and every chart has its PNG button.
+Every test fails on a console error, a page error, a failed request or a Streamlit
+exception box (testing.Session.tab). Screenshots go to $RNNSCOPE_ARTIFACTS (else a
+pytest temp dir) and to docs/screenshots/{cell,attention,attention_dark,language_model}.png;
+so do step latencies.
 
 Skips locally without /usr/bin/chromium or playwright; with CI=true it fails instead.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import statistics
-import time
-import urllib.parse
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 import cells
-from cells import export
-from viz_app import testing
-from viz_app.viewstepper import NAME
+from cells import readout
+from viz_app import checks, testing
+from viz_app.charts.equations import step_equations
+from viz_app.charts.text import visible
+from viz_app.tasks import KINDS, TASKS
 
 pytestmark = pytest.mark.browser
+SCOPE = testing.SCOPE
 
 
-def view_frame(page, not_key: str | None = None, timeout: float = 60.0):
-    """The view stepper's iframe once it has drawn a payload (other than `not_key`)."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        for f in page.frames:
-            if NAME in f.url:
-                try:
-                    stamp = f.evaluate("document.body && document.body.dataset.drawn || ''")
-                except Exception:
-                    continue
-                if stamp and (not_key is None or not stamp.startswith(not_key + ":")):
-                    return f
-        page.wait_for_timeout(25)
-    raise TimeoutError("the view stepper never drew")
+app, page = testing.browser_fixtures("streamlit-views")  # one server and browser for the module, a tab per test
 
 
-def stamp(frame) -> tuple[str, int]:
-    key, step = frame.evaluate("document.body.dataset.drawn").split(":")
-    return key, int(step)
+def press(page, key: str, t: int) -> None:
+    """Press a key (the page has the focus, not a field) and wait until step t is drawn."""
+    page.keyboard.press(key)
+    testing.drawn_step(page, t)
 
 
-def frame_for_screenshot(page, frame) -> None:
-    page.set_viewport_size({"width": 1500, "height": 1500})
-    frame.locator("#controls").scroll_into_view_if_needed()
-    page.wait_for_timeout(800)  # let plotly finish drawing at the new size
-
-
-def url(srv, **q) -> str:
-    return srv.url + "?" + urllib.parse.urlencode(q)
-
-
-def steps_drawn(frame, artifacts: Path, name: str) -> int:
-    """Step 30 times; each press must be drawn (step_latencies waits for it). The
-    latencies are saved as an artifact: speed is the benchmarks' business, not a test's."""
-    lat = testing.step_latencies(frame, n=30)
-    (artifacts / f"latency_{name}.json").write_text(json.dumps({"median_ms": statistics.median(lat), "all_ms": lat}))
-    return len(lat)
-
-
-def test_attention_and_language_model_views(artifacts, browser_ready, save_screenshot):
-    with testing.AppServer(log=artifacts / "streamlit-views.log") as srv, testing.browser() as ctx:
-        page = ctx.new_page()
-        errors = testing.page_errors(page)
-        srv.wait_healthy()
-
-        # Attention, from a URL, with markup that must show as text.
-        page.goto(url(srv, view="attention", task="trec", text="Who wrote <b>Hamlet</b>, and when?", step=1))
-        frame = view_frame(page)
-        key, t = stamp(frame)
-        assert t == 1
-        text = frame.locator(".col .text").first
-        assert "<b>Hamlet</b>" in text.inner_text() and frame.locator(".col .text b").count() == 0
-        formula = frame.locator(".formula").first
-        assert "a_t =" in formula.inner_text() and "at t = 1" in formula.inner_text()
-        frame.locator("#step").focus()
-        frame.locator("#step").press("ArrowRight")
-        frame.wait_for_function(f"document.body.dataset.drawn === '{key}:2'", timeout=5_000, polling=20)
-        assert "at t = 2" in formula.inner_text()
-        frame.locator(".col .text .tk").nth(4).click()  # choosing a token by clicking it
-        frame.wait_for_function(f"document.body.dataset.drawn === '{key}:4'", timeout=5_000, polling=20)
-        page.wait_for_url(re.compile(r"step=4\b"), timeout=5_000)  # reported back, debounced
-        assert steps_drawn(frame, artifacts, "attention") == 30
-        titles = frame.evaluate("[...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)")
-        assert "Download plot as a PNG" in titles and not any("Share" in t for t in titles)  # no upload
-        # A download, read back with the documented reader: the RNN's trace of this text.
-        page.get_by_text("Download the traces").click()
-        with page.expect_download(timeout=20_000) as dl:
-            page.get_by_role("button", name="CSV").click()
-        back = export.read_csv(Path(dl.value.path()).read_bytes())
-        a = cells.load_model("trec-rnn").analyze("Who wrote <b>Hamlet</b>, and when?") \
-            if "trec-rnn" in cells.list_models() else None
-        assert dl.value.suggested_filename == "trec-rnn.trace.csv" and back.tokens[:2] == ["who", "wrote"]
-        if a is not None:
-            np.testing.assert_array_equal(back.get("h", 0, 1), a.trace.layer(0, 1).h)
-        page.get_by_text("Compare with other scoring rules").click()
-        frame = view_frame(page, not_key=key)
-        assert frame.locator(".col").first.locator(".formula").count() >= 4
-        assert "untrained" in frame.locator(".col").first.inner_text()
-        frame_for_screenshot(page, frame)
-        save_screenshot(page, "attention")
-
-        # Language model: step the typed text, then step into the LSTM's generated text.
-        page.goto(url(srv, view="language_model", task="shakespeare", text="ROMEO: But soft"))
-        frame = view_frame(page)
-        key, _ = stamp(frame)
-        bars = frame.locator(".col .bars").first
-        assert bars.locator(".bar-label").count() == 10
-        assert "running perplexity" in frame.locator(".col").first.inner_text()
-        assert steps_drawn(frame, artifacts, "language_model") == 30
-        page.get_by_text("LSTM's text").click()
-        frame = view_frame(page, not_key=key)
-        generated = page.locator('[data-testid="stCode"]').nth(1).inner_text()
-        assert frame.locator(".col .text").first.inner_text().strip() == generated.strip()
-        frame_for_screenshot(page, frame)
-        save_screenshot(page, "language_model")
-        assert page.locator('[data-testid="stException"]').count() == 0
-
-        # The theme: the same view, forced dark by Streamlit's embed option, draws light text.
-        page.goto(url(srv, view="attention", task="trec", embed="true", embed_options="dark_theme"))
-        frame = view_frame(page)
-        light = frame.evaluate("getComputedStyle(document.body).color")
-        chart = frame.evaluate("document.querySelector('.plot')._fullLayout.font.color")
-        assert _brightness(light) > 150 and _brightness(chart) > 150, (light, chart)
-    assert not errors, "\n".join(errors)
-
-
-def _brightness(colour: str) -> float:
+def brightness(colour: str) -> float:
     """Mean of r, g, b for 'rgb(r, g, b)' or '#rrggbb'."""
     if colour.startswith("#"):
         return sum(int(colour[i:i + 2], 16) for i in (1, 3, 5)) / 3
     return sum(float(v) for v in re.findall(r"[\d.]+", colour)[:3]) / 3
+
+
+# -- Cell -----------------------------------------------------------------------------------
+
+def test_cell_equations_in_the_browser_are_pythons(page, app, artifacts, save_screenshot):
+    page.goto(app.url("cell", task="trec"))
+    testing.drawn_scope(page, 60)
+    key, _ = testing.stamp(page)
+    formula, diagram = page.locator(SCOPE + " .rs-formula-body"), page.locator(SCOPE + " .rs-plotpanel .rs-plot")
+    title, n_shapes = diagram.evaluate("g => [g._fullLayout.title.text, g._fullLayout.shapes.length]")
+    unit = int(re.fullmatch(r"LSTM · layer 0 · unit (\d+)", title).group(1))  # LSTM, layer 0 forward by default
+    assert page.get_by_role("combobox", name="Unit (the").input_value().startswith(f"unit {unit} ")
+    assert n_shapes > 10  # boxes, circles and wires
+    model = cells.load_model("trec-lstm")
+    a = model.analyze(TASKS["trec"].example)
+    T = a.trace.T
+
+    def shows(t: int) -> None:
+        assert formula.inner_text() == "\n".join(step_equations(model.recurrent, a.trace, 0, 0, t, unit)), t
+        h = f"{a.trace.layer(0, 0).h[t, unit]:.2f}".replace("-", "−")  # the diagram's h_t box
+        notes = diagram.evaluate("g => g._fullLayout.annotations.map(a => a.text)")
+        assert h in notes, (t, h)
+
+    shows(0)
+    for key_, t in [("ArrowRight", 1), ("PageDown", 2), ("End", T - 1), ("PageUp", T - 2), ("Home", 0)]:
+        press(page, key_, t)
+        shows(t)
+    for _ in range(5):  # quick presses: only the last step need be drawn
+        page.keyboard.press("ArrowRight")
+    testing.drawn_step(page, 5, key)
+    shows(5)
+    page.wait_for_url(re.compile(r"[?&]step=5(&|$)"), timeout=5_000)
+    save_screenshot(page, "cell", full_page=True)
+    assert testing.plots_without_png_button(page) == 0
+    testing.check_trace_csv(page, "trec-lstm", TASKS["trec"].example)
+    testing.save_step_latencies(page, artifacts / "latency_cell.json")
+
+
+# -- Attention ------------------------------------------------------------------------------
+
+def test_attention_click_a_token_and_compare_rules(page, app, artifacts, save_screenshot):
+    text = TASKS["trec"].example
+    page.goto(app.url("attention", task="trec"))
+    testing.drawn_scope(page, 60)
+    key, _ = testing.stamp(page)
+    tokens = cells.load_model("trec-rnn").analyze(text).tokens
+    page.locator(SCOPE + " .rs-col").nth(1).locator(".rs-full .rs-tok").nth(4).click()  # "woman", in the LSTM's text
+    testing.drawn_step(page, 4, key)
+    at = f"at t = 4 «{visible(tokens[4])}»"
+    firsts = [f.split("\n")[0] for f in page.locator(SCOPE + " .rs-formula-body").all_inner_texts()]
+    assert len(firsts) == 3 and all(f.endswith(at) for f in firsts), firsts
+    assert page.locator(SCOPE + " .rs-full .rs-cur").all_inner_texts() == ["woman"] * 3
+    page.wait_for_url(re.compile(r"[?&]step=4(&|$)"), timeout=5_000)  # reported back, debounced
+
+    page.get_by_text("Compare with other scoring rules").click()
+    testing.drawn_scope(page, after=f"{key}:4")
+    key2, t = testing.stamp(page)
+    assert key2 != key and t == 4  # a new payload, at the same token
+    for col in page.locator(SCOPE + " .rs-col").all():
+        bodies = col.locator(".rs-formula-body").all_inner_texts()
+        assert len(bodies) == 4 and all(at in b for b in bodies), bodies
+        assert "untrained" in col.inner_text()
+    assert page.locator(SCOPE + " .rs-plot").count() == 6  # the weights, and every rule's weights
+    assert testing.plots_without_png_button(page) == 0
+    page.locator(SCOPE + " .rs-controls").scroll_into_view_if_needed()
+    save_screenshot(page, "attention")
+    assert testing.check_trace_csv(page, "trec-lstm", text, pick="LSTM") == "trec-lstm.trace.csv"
+    testing.save_step_latencies(page, artifacts / "latency_attention.json")
+
+
+def test_attention_in_the_dark_theme(page, app, save_screenshot):
+    page.goto(app.url("attention", task="trec", embed="true", embed_options="dark_theme"))
+    testing.drawn_scope(page, 60)
+    text = page.locator(SCOPE).evaluate("e => getComputedStyle(e).color")
+    chart = page.locator(SCOPE + " .rs-plot").first.evaluate("g => g._fullLayout.font.color")
+    assert brightness(text) > 150 and brightness(chart) > 150, (text, chart)
+    save_screenshot(page, "attention_dark")
+
+
+# -- Language model -------------------------------------------------------------------------
+
+def marks(page) -> list[str | None]:
+    """Each column's outlined bar label (the actual next character), or None."""
+    return page.locator(SCOPE + " .rs-barpanel").evaluate_all(
+        "(ps) => ps.map(p => { const m = p.querySelector('.rs-mark'); return m ? m.textContent : null; })")
+
+
+def test_language_model_steps_typed_and_generated_text(page, app, artifacts, save_screenshot):
+    text = TASKS["jaychou"].example
+    page.goto(app.url("language_model", task="jaychou"))
+    testing.drawn_scope(page, 60)
+    models = [cells.load_model(f"jaychou-{kind}") for kind in KINDS]
+    nexts = []
+    for m in models:
+        a = m.analyze(text)
+        nexts.append(readout.next_steps(m.vocab, a.tokens, a.next_token_probs, 10))
+    vocab = models[0].vocab
+    seen = 0
+    for t in range(4):
+        if t:
+            press(page, "ArrowRight", t)
+        want = [visible(vocab[s.actual[t]]) if s.actual[t] in s.top[t] else None for s in nexts]
+        assert marks(page) == want, t
+        seen += sum(w is not None for w in want)
+    assert seen, "no actual next character in any top 10: pick steps where one is"
+    testing.save_step_latencies(page, artifacts / "latency_language_model.json")
+
+    # A generated text, stepped like typed text; the downloads follow it.
+    typed = page.locator(SCOPE).get_attribute("data-drawn")
+    page.get_by_text("LSTM's text").click()
+    testing.drawn_scope(page, after=typed)
+    page.get_by_label("LSTM's text").blur()  # the keys step the text, not the radio buttons
+    generated = models[1].generate("分开", n=200, temperature=0.8, top_k=None, seed=0)
+    shown = page.locator(SCOPE + " .rs-full .rs-tokens").evaluate_all("(ts) => ts.map(t => t.textContent)")
+    assert shown == [generated] * 3
+    press(page, "End", len(models[0].tokenize(generated)) - 1)
+    assert all("end of the text" in d for d in page.locator(SCOPE + " .rs-barpanel .rs-line").all_inner_texts())
+    press(page, "Home", 0)
+    press(page, "ArrowRight", 1)
+    page.locator(SCOPE + " .rs-controls").scroll_into_view_if_needed()
+    save_screenshot(page, "language_model")
+    assert testing.plots_without_png_button(page) == 0
+    assert testing.check_trace_csv(page, "jaychou-rnn", generated) == "jaychou-rnn.trace.csv"
+
+
+def test_language_model_messages_are_plain_text(page, app):
+    page.goto(app.url("language_model", task="jaychou"))
+    testing.drawn_scope(page, 60)
+    prefix = "**☃** <b>$x$</b> :smile: [a](b)"
+    box = page.get_by_label("Prefix to continue")
+    box.fill(prefix)
+    box.press("Enter")
+    req = checks.check_request(prefix, 200, 0.8, 0, 0, cells.load_model("jaychou-rnn").vocab)
+    (said,) = [m.text for m in req.messages if "never saw" in m.text]
+    alert = page.locator('[data-testid="stAlert"]', has_text="never saw")
+    alert.wait_for(timeout=20_000)
+    assert alert.locator('[data-testid="stMarkdownContainer"]').text_content() == said  # exactly, as DOM text
+    main = page.locator('[data-testid="stMain"]')
+    assert main.locator("b").count() == 0 and alert.locator("strong, em, a, img, .katex").count() == 0

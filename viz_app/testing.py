@@ -225,3 +225,150 @@ def step_latencies(page, n: int = 40) -> list[float]:
         page.wait_for_function(f"window.__lat.length > {before}", timeout=5000, polling=10)
         page.wait_for_timeout(30)
     return page.evaluate("window.__lat")
+
+
+# -- for the browser tests: one server and one browser per test module, a page per test -------
+
+PNG_BUTTON = '.modebar-btn[data-title="Download plot as a PNG"]'  # plotly's modebar camera
+
+# Installed in every document of a page: reports each Streamlit exception box once, even
+# one that a rerun or a navigation removes before the test looks.
+_EXCEPTION_WATCH = """(() => {
+  const seen = new WeakSet();
+  new MutationObserver(() => document.querySelectorAll('[data-testid="stException"]').forEach((e) => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    window.__rsExceptionBox(e.textContent || "(an empty exception box)");
+  })).observe(document, { childList: true, subtree: true });
+})();"""
+
+
+def exception_boxes(page) -> list[str]:
+    """A list that fills with the text of every Streamlit exception box the page shows."""
+    boxes: list[str] = []
+    page.expose_function("__rsExceptionBox", lambda text: boxes.append(text))
+    page.add_init_script(_EXCEPTION_WATCH)
+    return boxes
+
+
+class Session:
+    """An AppServer and a browser shared by a test module, both started on first use
+    (a test that skips for want of Chromium starts neither).
+
+        with Session(artifacts, "compare") as app, app.tab() as page:
+            page.goto(app.url("cell", task="trec"))
+
+    A tab fails its test on any page error (page_errors) or exception box. The server's
+    log is <artifacts>/<name>.log."""
+
+    def __init__(self, artifacts: Path, name: str):
+        self.artifacts, self.name = Path(artifacts), name
+        self._stack = contextlib.ExitStack()
+        self.srv = self.ctx = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def start(self) -> None:
+        if self.ctx is None:
+            self.srv = self._stack.enter_context(AppServer(log=self.artifacts / f"{self.name}.log"))
+            self.ctx = self._stack.enter_context(browser())
+            self.srv.wait_healthy()
+
+    def url(self, path: str = "", **query) -> str:
+        """The address of a view (its path: "", "cell", …) with these query parameters."""
+        import urllib.parse
+
+        self.start()
+        return self.srv.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+
+    @contextlib.contextmanager
+    def tab(self):
+        self.start()
+        page = self.ctx.new_page()
+        errors, boxes = page_errors(page), exception_boxes(page)
+        try:
+            yield page
+            assert not boxes, "Streamlit exception box:\n" + "\n".join(boxes)
+            assert not errors, "\n".join(errors)
+        finally:
+            page.close()
+
+
+def drawn_step(page, t: int, key: str | None = None, timeout: float = 10.0) -> None:
+    """Wait until the component has drawn step t (of the payload `key`, when given)."""
+    page.wait_for_function(
+        """([sel, t, key]) => {
+          const s = (document.querySelector(sel) || { dataset: {} }).dataset.drawn || "", i = s.lastIndexOf(":");
+          return i > 0 && +s.slice(i + 1) === t && (key === null || s.slice(0, i) === key);
+        }""", arg=[SCOPE, t, key], timeout=timeout * 1000, polling=20)
+
+
+def download(page, button, timeout: float = 20.0) -> tuple[str, bytes]:
+    """Click `button` (a locator) and return the file it downloads: (suggested name, bytes)."""
+    with page.expect_download(timeout=timeout * 1000) as dl:
+        button.click()
+    return dl.value.suggested_filename, Path(dl.value.path()).read_bytes()
+
+
+def check_trace_csv(page, model_name: str, text: str, pick: str | None = None) -> str:
+    """Download the CSV from the view's "Download the traces" expander (choosing the model
+    labelled `pick` first) and assert it holds cells.load_model(model_name).analyze(text)'s
+    trace: its tokens and the h of every layer and direction, to float32 precision.
+    Returns the file's name."""
+    import numpy as np
+
+    import cells
+    from cells import export
+
+    box = page.locator('[data-testid="stExpander"]', has_text="Download the traces (JSON, NPZ, CSV)")
+    box.get_by_text("Download the traces (JSON, NPZ, CSV)").click()
+    if pick:
+        box.get_by_text(pick, exact=True).click()
+    name, data = download(page, box.get_by_role("button", name="CSV"))
+    back, a = export.read_csv(data), cells.load_model(model_name).analyze(text)
+    assert back.tokens == list(a.tokens)
+    assert set(back.arrays) == {(lt.layer, lt.direction) for lt in a.trace.layers}
+    for lt in a.trace.layers:
+        np.testing.assert_allclose(back.get("h", lt.layer, lt.direction), lt.h, rtol=1e-5, atol=1e-6)
+    return name
+
+
+def plots_without_png_button(page) -> int:
+    """How many of the component's plotly charts lack the modebar's PNG button."""
+    return page.locator(SCOPE + " .rs-plot").evaluate_all(
+        f"(gds) => gds.filter((g) => !g.querySelector({PNG_BUTTON!r})).length")
+
+
+def browser_fixtures(name: str):
+    """The pytest fixtures of a browser test module: `app`, a Session for the module (its
+    server log <artifacts>/<name>.log), and `page`, a tab of it for each test, opened once
+    conftest's browser_ready has passed. In the module: `app, page = browser_fixtures(name)`."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def app(artifacts):
+        with Session(artifacts, name) as session:
+            yield session
+
+    @pytest.fixture
+    def page(browser_ready, app):
+        with app.tab() as tab:
+            yield tab
+
+    return app, page
+
+
+def save_step_latencies(page, path: Path, n: int = 20) -> None:
+    """Step n times with the slider's own arrow keys, each step drawn (step_latencies waits
+    for it), and write the latencies to `path` (JSON): speed is the benchmarks' business,
+    not a test's."""
+    import json
+    import statistics
+
+    lat = step_latencies(page, n)
+    assert len(lat) == n
+    Path(path).write_text(json.dumps({"median_ms": statistics.median(lat), "all_ms": lat}))
