@@ -82,6 +82,12 @@ def test_cell_equations_in_the_browser_are_pythons(page, app, artifacts, save_sc
     testing.save_step_latencies(page, artifacts / "latency_cell.json")
 
 
+def test_cell_download_is_named_after_its_model(page, app):
+    page.goto(app.url("cell", task="trec"))
+    testing.drawn_scope(page, 60)
+    assert testing.check_trace_csv(page, "trec-lstm", TASKS["trec"].example) == "trec-lstm.trace.csv"
+
+
 # -- Attention ------------------------------------------------------------------------------
 
 def test_attention_click_a_token_and_compare_rules(page, app, artifacts, save_screenshot):

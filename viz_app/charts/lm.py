@@ -35,7 +35,8 @@ def surprise_chart(tokens: list[str], s: NextSteps, step: int = 0, height: int =
         fig.update_xaxes(tickvals=list(range(T)), ticktext=[plotly_text(t) for t in tokens], tickfont=dict(size=10))
     fig.update_xaxes(range=[-0.5, T - 0.5], fixedrange=True)
     fig.update_yaxes(range=[0, 1], fixedrange=True, title_text="p(next)", secondary_y=False)
-    fig.update_yaxes(type="log", fixedrange=True, title_text="perplexity", showgrid=False, secondary_y=True)
+    fig.update_yaxes(type="log", fixedrange=True, title_text="perplexity", showgrid=False, tickformat=".3~g",
+                     secondary_y=True)
     mark_step(fig, step)
     fig.update_layout(height=height, margin=dict(l=45, r=50, t=8, b=40), bargap=0.15, showlegend=True,
                       legend=dict(orientation="h", y=1.12, x=0, font=dict(size=10)),

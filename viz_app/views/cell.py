@@ -37,4 +37,4 @@ def render(sel: Selection) -> None:
     checks.show(reading_notes(a))
     payload, key, T = cache.cell_payload(sel.task, sel.cfg, kind, layer, direction, unit, checked.text)
     stepped(payload, key, T)
-    downloads({kind.upper(): a}, f"{sel.task}-{kind}", "cell")
+    downloads({kind.upper(): a}, sel.task, "cell")
