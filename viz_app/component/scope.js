@@ -183,21 +183,19 @@ function formulaPanel(spec, scope, parent) {
 }
 
 // A plotly chart whose x axis is time, with step t marked by an overlaid box: moving a
-// div costs nothing, where a plotly relayout redraws the figure (tens of ms).
+// div costs nothing, where a plotly relayout redraws the figure (tens of ms). It draws
+// once plotly.js is loaded (the rest of the page does not wait for it), and redraws in
+// place with Plotly.react, which is much cheaper than a new plot.
 function plotBox(fig, stride, colours, parent) {
   const wrap = el("div", "rs-plot-wrap"), gd = el("div", "rs-plot"), marker = el("div", "rs-marker");
   wrap.append(gd, marker);
+  wrap.style.height = (fig.layout.height || 450) + "px"; // known in advance: the chart's layout is contained
   parent.append(wrap);
-  const layout = Object.assign({}, fig.layout, { font: { color: colours.text, family: colours.font } });
-  for (const ax of Object.keys(layout).filter((k) => /^[xy]axis\d*$/.test(k))) {
-    layout[ax] = Object.assign({}, layout[ax], { gridcolor: colours.grid, zerolinecolor: colours.grid });
-  }
-  const box = { wrap: wrap, gd: gd, geom: null, t: 0 };
-  box.ready = window.Plotly.newPlot(gd, fig.data, layout, PLOT_CONFIG).then(() => {
-    const measure = () => { box.geom = geometry(gd); box.place(box.t); };
-    gd.on("plotly_afterplot", measure);
-    measure();
-  });
+  const box = { wrap: wrap, gd: gd, geom: null, t: 0, colours: colours };
+  const measure = () => { box.geom = geometry(gd); box.place(box.t); };
+  const draw = (f) => loadPlotly().then((Plotly) => Plotly.react(gd, f.data, themed(f.layout, box.colours), PLOT_CONFIG));
+  box.ready = draw(fig).then(() => { gd.on("plotly_afterplot", measure); measure(); });
+  box.redraw = (f) => (box.ready = box.ready.then(() => draw(f)));
   box.place = (t) => {
     box.t = t;
     const g = box.geom;
@@ -209,9 +207,18 @@ function plotBox(fig, stride, colours, parent) {
     marker.style.width = Math.max(2, b - a) + "px";
     marker.style.transform = "translateX(" + a + "px)";
   };
-  box.theme = (c) => window.Plotly.relayout(gd, { "font.color": c.text, "font.family": c.font });
-  box.destroy = () => window.Plotly.purge(gd);
+  box.theme = (c) => { box.colours = c; return box.ready.then(() => window.Plotly.relayout(gd, { "font.color": c.text, "font.family": c.font })); };
+  box.destroy = () => box.ready.then(() => window.Plotly.purge(gd));
   return box;
+}
+
+// The page's theme on a figure's layout: its text colour and font, faint grid lines.
+function themed(layout, colours) {
+  const out = Object.assign({}, layout, { font: { color: colours.text, family: colours.font } });
+  for (const ax of Object.keys(out).filter((k) => /^[xy]axis\d*$/.test(k))) {
+    out[ax] = Object.assign({}, out[ax], { gridcolor: colours.grid, zerolinecolor: colours.grid });
+  }
+  return out;
 }
 
 function geometry(gd) {
@@ -222,13 +229,19 @@ function geometry(gd) {
 }
 
 function plotlyPanel(spec, scope, parent) {
-  const root = el("div", "rs-plotpanel");
+  const root = el("div", "rs-plotpanel"), caption = el("div", "rs-meta");
   parent.append(root);
-  if (spec.caption) root.append(el("div", "rs-meta", spec.caption));
+  root.append(caption);
   const box = plotBox(spec.fig, spec.marker === false ? 0 : spec.stride || 1, scope.colours, root);
-  const paths = Object.keys(spec.steps || {});
+  let paths;
+  function use(s) {
+    spec = s;
+    caption.textContent = spec.caption || "";
+    paths = Object.keys(spec.steps || {});
+  }
+  use(spec);
   return {
-    el: root,
+    el: root, get ready() { return box.ready; },
     show: (t) => {
       box.place(t);
       if (paths.length) { // per-step changes to the figure itself (the cell diagram's colours and numbers)
@@ -237,6 +250,7 @@ function plotlyPanel(spec, scope, parent) {
         box.ready.then(() => window.Plotly.relayout(box.gd, update));
       }
     },
+    update: (s) => { use(s); return box.redraw(s.fig); },
     theme: box.theme, destroy: box.destroy,
   };
 }
@@ -247,15 +261,21 @@ function plotlyPanel(spec, scope, parent) {
 function heatmapPanel(spec, scope, parent) {
   const root = el("div", "rs-heatpanel");
   parent.append(root);
-  const stored = spec.fig.data.map((tr) => rowsOf(tr.z)); // per quantity: H rows of T' values, stored unit order
-  const steps = decode(spec.fig.data[0].x);
-  function traces(by) { // each row's unit goes with it as customdata, for hover and click
-    return spec.fig.data.map((tr, i) => {
+  let stored, steps, by = scope.orderSelect.value || "stored";
+  function use(s) {
+    spec = s;
+    stored = spec.fig.data.map((tr) => rowsOf(tr.z)); // per quantity: H rows of T' values, stored unit order
+    steps = decode(spec.fig.data[0].x);
+  }
+  function figure() { // each row's unit goes with it as customdata, for hover and click
+    const data = spec.fig.data.map((tr, i) => {
       const H = stored[i].length, perm = by === "stored" ? Array.from({ length: H }, (_, u) => u) : spec.orders[spec.rows[i].name][by];
       return Object.assign({}, tr, { z: perm.map((u) => stored[i][u]), customdata: perm.map((u) => new Int16Array(steps.length).fill(u)) });
     });
+    return { data: data, layout: spec.fig.layout };
   }
-  const box = plotBox({ data: traces("stored"), layout: spec.fig.layout }, spec.stride, scope.colours, root);
+  use(spec);
+  const box = plotBox(figure(), spec.stride, scope.colours, root);
   const unitNote = el("div", "rs-meta"), unitBox = el("div", "rs-unit");
   root.append(unitNote, unitBox);
   let unitPlot = null;
@@ -263,12 +283,11 @@ function heatmapPanel(spec, scope, parent) {
     const p = ev.points && ev.points[0];
     if (p && p.customdata !== undefined) scope.selectUnit(spec.rows[p.curveNumber].name, +p.customdata);
   }));
-  const order = (by) => box.ready.then(() => window.Plotly.react(box.gd, traces(by), box.gd.layout, PLOT_CONFIG));
   function showUnit(name, unit) {
     const i = spec.rows.findIndex((r) => r.name === name);
+    if (unitPlot) { unitPlot.destroy(); unitPlot = null; unitBox.replaceChildren(); }
     if (i < 0 || unit >= spec.rows[i].H) {
       unitNote.textContent = i < 0 ? "This cell has no " + name + "." : "This layer has only " + spec.rows[i].H + " units.";
-      if (unitPlot) { unitPlot.destroy(); unitPlot = null; unitBox.replaceChildren(); }
       return;
     }
     const axis = spec.fig.layout[spec.fig.data[i].coloraxis];
@@ -277,13 +296,13 @@ function heatmapPanel(spec, scope, parent) {
       line: { color: "#ff4b4b", width: 2 }, hovertemplate: "t=%{x}: %{y:.3f}<extra></extra>" }],
       layout: { height: 150, margin: { l: 40, r: 10, t: 6, b: 24 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
         plot_bgcolor: "rgba(0,0,0,0)", yaxis: { range: [axis.cmin, axis.cmax], fixedrange: true }, xaxis: { fixedrange: true } } };
-    if (unitPlot) unitPlot.destroy();
-    unitBox.replaceChildren();
     unitPlot = plotBox(line, spec.stride, scope.colours, unitBox);
     unitPlot.place(scope.t);
   }
   return {
-    el: root, order: order, showUnit: showUnit,
+    el: root, get ready() { return box.ready; }, showUnit: showUnit,
+    order: (o) => { by = o; return box.redraw(figure()); },
+    update: (s) => { use(s); return box.redraw(figure()); },
     show: (t) => { box.place(t); if (unitPlot) unitPlot.place(t); },
     theme: (c) => { box.theme(c); if (unitPlot) unitPlot.theme(c); },
     destroy: () => { box.destroy(); if (unitPlot) unitPlot.destroy(); },
@@ -291,7 +310,6 @@ function heatmapPanel(spec, scope, parent) {
 }
 
 const PANELS = { text: textPanel, bars: barsPanel, formula: formulaPanel, plotly: plotlyPanel, heatmap: heatmapPanel };
-const NEEDS_PLOTLY = new Set(["plotly", "heatmap"]);
 
 // -- the scope: the shell around the panels, and time ---------------------------------------
 
@@ -317,6 +335,7 @@ class Scope {
     parent.append(this.root);
 
     this.key = null; this.P = null; this.t = 0; this.cols = []; this.timer = null; this.reportTimer = null;
+    this.ready = Promise.resolve();
     this.reported = null; this.unit = null; this.report = () => {};
     this.play.addEventListener("click", () => (this.timer === null ? this.start() : this.pause()));
     this.slider.addEventListener("input", () => this.step(+this.slider.value));
@@ -329,22 +348,22 @@ class Scope {
   receive(data, setStateValue) {
     this.report = (t) => setStateValue("step", [data.key, t]); // a stale report (an older text) is ignored in Python
     activeScope = this;
-    if (data.key === this.key) { this.retheme(); return Promise.resolve(); }
+    if (data.key === this.key) { this.retheme(); return; }
     this.key = data.key;
-    const t0 = performance.now(), P = JSON.parse(data.payload), parseMs = performance.now() - t0;
-    const build = () => {
-      if (this.key !== data.key) return; // a newer payload arrived while plotly loaded
-      const t1 = performance.now();
-      this.build(P);
-      this.reported = data.start;
-      this.show(data.start, { parseMs: parseMs, buildMs: performance.now() - t1 });
-    };
-    const plots = P.columns.some((c) => c.panels.some((p) => NEEDS_PLOTLY.has(p.type)));
-    return plots && !window.Plotly ? loadPlotly().then(build) : Promise.resolve(build());
+    const t0 = performance.now(), P = JSON.parse(data.payload), t1 = performance.now();
+    this.build(P);
+    this.reported = data.start;
+    this.show(data.start, { parseMs: t1 - t0, buildMs: () => performance.now() - t1 });
   }
 
+  // Draw a payload. The text, bars and formulas appear at once; charts as soon as plotly.js
+  // is there. A payload shaped like the one on screen (a new sentence in the same view)
+  // updates each panel in place: Plotly.react instead of new plots.
   build(P) {
-    this.destroyPanels();
+    const same = this.P && this.P.view === P.view && this.cols.length === P.columns.length &&
+      P.columns.every((c, i) => c.panels.length === this.cols[i].spec.panels.length &&
+        c.panels.every((p, j) => p.type === this.cols[i].spec.panels[j].type));
+    if (!same) this.destroyPanels();
     this.P = P;
     this.colours = themeOf(this.root);
     this.slider.max = String(P.T - 1);
@@ -354,28 +373,45 @@ class Scope {
     this.orderSelect.replaceChildren(...(P.unit_orders || []).map(([v, label]) => { const o = el("option", "", label); o.value = v; return o; }));
     if ((P.unit_orders || []).some(([v]) => v === by)) this.orderSelect.value = by;
     this.columns.style.setProperty("--rs-ncols", P.columns.length);
-    this.cols = P.columns.map((c) => {
-      const root = el("div", "rs-col");
-      root.append(el("h3", "", c.title), el("div", "rs-meta", c.meta), el("div", "rs-warn", c.warning || ""));
-      this.columns.append(root);
-      return { spec: c, root: root, panels: c.panels.map((spec) => PANELS[spec.type](spec, this, root)) };
+    this.cols = P.columns.map((c, i) => {
+      const old = same ? this.cols[i] : null, root = old ? old.root : el("div", "rs-col");
+      if (!old) {
+        root.append(el("h3"), el("div", "rs-meta"), el("div", "rs-warn"));
+        this.columns.append(root);
+      }
+      const [title, meta, warn] = root.children;
+      title.textContent = c.title;
+      meta.textContent = c.meta;
+      warn.textContent = c.warning || "";
+      const col = { spec: c, root: root, panels: old ? old.panels : [] };
+      c.panels.forEach((spec, j) => {
+        if (!old) col.panels.push(PANELS[spec.type](spec, this, root));
+        else if (old.panels[j].update) old.panels[j].update(spec);
+        else this.replace(col, j, spec);
+      });
+      return col;
     });
+    this.ready = Promise.all(this.cols.flatMap((c) => c.panels.map((p) => p.ready)))
+      .catch((e) => { this.note.textContent = "The charts could not be drawn: " + e.message; });
     (patches.get(this.key) || []).forEach((p) => this.patch(p));
-    if (this.orderSelect.value && this.orderSelect.value !== "stored") this.order(this.orderSelect.value);
     if (this.unit) this.selectUnit(this.unit.name, this.unit.unit);
+  }
+
+  replace(col, j, spec) {
+    const old = col.panels[j], next = PANELS[spec.type](spec, this, col.root);
+    old.el.replaceWith(next.el); // drawn at the column's end, then moved into the old one's place
+    if (old.destroy) old.destroy();
+    col.panels[j] = next;
+    return next;
   }
 
   // Replace one panel by a richer one (e.g. per-prefix probabilities), keeping the step.
   patch(p) {
     const col = this.cols[p.column];
     if (!col || !col.panels[p.panel]) return;
-    const old = col.panels[p.panel], spec = Object.assign({}, col.spec.panels[p.panel], p.set);
+    const spec = Object.assign({}, col.spec.panels[p.panel], p.set);
     col.spec.panels[p.panel] = spec;
-    const next = PANELS[spec.type](spec, this, col.root);
-    old.el.replaceWith(next.el); // drawn at the column's end, then moved into the old one's place
-    if (old.destroy) old.destroy();
-    col.panels[p.panel] = next;
-    next.show(this.t);
+    this.replace(col, p.panel, spec).show(this.t);
   }
 
   order(by) {
@@ -397,14 +433,17 @@ class Scope {
 
   step(t) { this.show(t); this.scheduleReport(); }
 
-  // Tell tests and benchmarks when a step is on screen: after the next paint.
+  // Tell tests and benchmarks when a step is on screen, charts included: after the next paint.
   drawn(costs) {
     const stamp = this.key + ":" + this.t;
-    requestAnimationFrame(() => setTimeout(() => {
+    this.ready.then(() => requestAnimationFrame(() => setTimeout(() => {
+      if (this.key + ":" + this.t !== stamp) return; // a later step or text is on its way
       this.root.dataset.drawn = stamp;
-      const detail = Object.assign({ stamp: stamp, at: performance.timeOrigin + performance.now(), view: this.P.view }, costs || {});
+      const c = Object.assign({}, costs || {});
+      if (typeof c.buildMs === "function") c.buildMs = c.buildMs();
+      const detail = Object.assign({ stamp: stamp, at: performance.timeOrigin + performance.now(), view: this.P.view }, c);
       window.dispatchEvent(new CustomEvent("rnnscope:drawn", { detail: detail }));
-    }, 0));
+    }, 0)));
   }
 
   // -- time: one interval at most; a payload arriving while playing keeps it going ------
@@ -479,7 +518,7 @@ export default function (component) {
   if (data.update_for) { receivePatch(data); return undefined; }
   let scope = scopes.get(parentElement);
   if (!scope) { scope = new Scope(parentElement); scopes.set(parentElement, scope); }
-  scope.receive(data, setStateValue).catch((e) => { scope.note.textContent = "The charts could not be drawn: " + e.message; });
+  scope.receive(data, setStateValue);
   // Streamlit calls this before every re-render as well as on unmount: tear down only
   // once the element has really left the page.
   return () => setTimeout(() => {
