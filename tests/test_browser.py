@@ -108,11 +108,14 @@ def test_type_a_sentence_and_step_with_the_keyboard(page, app, artifacts, save_s
 def test_play_pauses_even_when_the_patch_arrives_while_playing(page, app):
     # Regression: Play could not be paused once a second message for the component arrived.
     page.goto(app.url(task="trec", text=QUESTIONS))
-    testing.drawn_scope(page, 60)
-    key, _ = testing.stamp(page)
+    # Play as soon as the columns are there (their bars come before the charts, and the
+    # per-prefix patch a moment later), so that the patch arrives while playing.
+    page.locator(SCOPE + " .rs-barpanel").first.wait_for(timeout=60_000)
     play = page.locator(SCOPE + " .rs-play")
     play.click()
     assert not is_patched(page), "the patch came before Play: use a longer text to keep testing that race"
+    testing.drawn_scope(page, 60)
+    key, _ = testing.stamp(page)
     patched(page)
     assert page.locator(SCOPE).get_attribute("data-playing") == "1"
     play.click()

@@ -353,7 +353,7 @@ class Scope {
     const t0 = performance.now(), P = JSON.parse(data.payload), t1 = performance.now();
     this.build(P);
     this.reported = data.start;
-    this.show(data.start, { parseMs: t1 - t0, buildMs: () => performance.now() - t1 });
+    this.show(data.start, { receivedAt: t0, parseMs: t1 - t0, buildMs: () => performance.now() - t1 });
   }
 
   // Draw a payload. The text, bars and formulas appear at once; charts as soon as plotly.js
