@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 FORMAT = "rnnscope-checkpoint/2"  # the sidecar; /1 had a checksum over the weights only
 WEIGHTS_FORMAT = "rnnscope-checkpoint/1"  # the safetensors layout, unchanged since /1
 STORAGES = ("float16", "int8")
-KINDS = ("rnn", "lstm", "gru")
+KINDS = ("rnn", "lstm", "gru")  # a model's cell kind (the one list: cells.zoo.KINDS is this)
 LEVELS = ("word", "char")
 CHUNKS = {"rnn": 1, "lstm": 4, "gru": 3}  # fused gates per cell kind (weight_ih is (k·H, I))
 MAX_WEIGHTS_BYTES = 512 * 2**20  # a checkpoint larger than this is refused before it is read

@@ -245,3 +245,20 @@ def test_a_broken_or_missing_checkpoint_is_a_clear_error_not_a_random_model(brok
         message = testing.shown(err.value)
         assert "The bundled model trec-lstm could not be loaded" in message and str(broken_weights) not in message
         assert not testing.mounted(at)
+
+
+def test_the_launcher_and_the_config_file_set_the_same_deployment_settings():
+    """`rnnscope` passes flags, `streamlit run viz_app/app.py` reads .streamlit/config.toml:
+    both must hide tracebacks (they would show the server's paths), bind to localhost and
+    send no telemetry."""
+    import tomllib
+    from pathlib import Path
+
+    from cells.cli import APP_FLAGS
+
+    flags = dict(zip(APP_FLAGS[::2], APP_FLAGS[1::2]))
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    from_file = {f"--{section}.{k}": str(v).lower() for section, opts in config.items() for k, v in opts.items()}
+    assert flags["--client.showErrorDetails"] == "none" and flags["--server.address"] == "localhost"
+    assert flags["--browser.gatherUsageStats"] == "false"
+    assert {k: v for k, v in from_file.items() if k in flags} == flags
