@@ -8,13 +8,14 @@ This package never imports streamlit or plotly.
 """
 
 from . import attention, tokens
+from .gradients import Gradients, LayerGradients, gradcheck, jacobian_norms
 from .params import CellWeights
 from .recurrent import GATES, KINDS, Recurrent, from_state_dict, from_torch, init_recurrent, value_range
 from .trace import LayerTrace, Trace
 
 __all__ = [
-    "GATES", "KINDS", "CellWeights", "LayerTrace", "Recurrent", "Trace",
-    "attention", "from_state_dict", "from_torch", "init_recurrent", "tokens", "value_range",
+    "GATES", "KINDS", "CellWeights", "Gradients", "LayerGradients", "LayerTrace", "Recurrent", "Trace",
+    "attention", "from_state_dict", "from_torch", "gradcheck", "init_recurrent", "jacobian_norms", "tokens", "value_range",
     "list_models", "load_model", "untrained_model",
 ]
 

@@ -77,3 +77,61 @@ def run(
         add(ht, nt, ht)  # h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
         h_prev = ht
     return h, {"r": g[:, :H], "z": g[:, H : 2 * H], "n": g[:, 2 * H :]}
+
+
+# -- backward through time ---------------------------------------------------------------
+#
+#   with hn_t = W_hn h_{t−1} + b_hn (the h half of n's pre-activation):
+#   da_n = dL/dh_t ⊙ (1 − z_t) ⊙ (1 − n_t²)       the pre-activation W_in x + b_in + r ⊙ hn
+#   da_z = dL/dh_t ⊙ (h_{t−1} − n_t) ⊙ z_t(1 − z_t)
+#   da_r = da_n ⊙ hn_t ⊙ r_t(1 − r_t)
+#   the x half:  a_x = (da_r, da_z, da_n)       dL/dx_t = W_ih^T a_x
+#   the h half:  a_h = (da_r, da_z, da_n ⊙ r_t)  dL/dh_{t−1} = dL/dh_t ⊙ z_t + W_hh^T a_h
+
+
+def step_backward(dh: np.ndarray, h_prev: np.ndarray, gates: dict[str, np.ndarray],
+                  w: CellWeights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Back through one step. dh (H,): dL/dh_t from above and from step t+1.
+
+    Returns dL/dh_{t−1} (H,) and the pre-activation gradients of the x half and the
+    h half (3H,) each, r z n order (they differ in n: the reset multiplies the h half)."""
+    H = h_prev.shape[0]
+    r, z, n = (gates[k] for k in GATES)
+    hn = w.w_hh[2 * H :] @ h_prev + w.b_hh[2 * H :]
+    da_n = dh * (1 - z) * (1 - n * n)
+    da_z = dh * (h_prev - n) * z * (1 - z)
+    da_r = da_n * hn * r * (1 - r)
+    da_h = np.concatenate([da_r, da_z, da_n * r])
+    return dh * z + w.w_hh.T @ da_h, np.concatenate([da_r, da_z, da_n]), da_h
+
+
+def run_backward(dh_out: np.ndarray, h_prev: np.ndarray, gates: dict[str, np.ndarray], w: CellWeights,
+                 reverse: bool = False) -> tuple[np.ndarray, ...]:
+    """All T steps back, as `step_backward`: dh_out (T, H) is dL/dh_t from above; h_prev
+    (T, H) the states each step read. Returns dh (T, H), the totals dL/dh_t; the x and h
+    halves of the pre-activation gradients (T, 3H); dL/dh0 (H,).
+
+    Every pre-activation gradient is dL/dh_t times a factor that depends only on the
+    forward values, so the factors come first, for all t; each step is then the one
+    matrix-vector product the recurrence needs and four ufuncs."""
+    T, H = dh_out.shape
+    r, z, n = (np.asarray(gates[k]) for k in GATES)
+    hn = h_prev @ w.w_hh[2 * H :].T + w.b_hh[2 * H :]  # (T, H)
+    k_n = (1 - z) * (1 - n * n)
+    k_r = k_n * hn * r * (1 - r)
+    k_z = (h_prev - n) * z * (1 - z)
+    k_h = np.stack([k_r, k_z, k_n * r], axis=1)  # (T, 3, H): a_h = dL/dh_t ⊙ k_h
+    w_hT = np.ascontiguousarray(w.w_hh.T)  # (H, 3H)
+    dh, da_h = np.empty((T, H), dh_out.dtype), np.empty((T, 3 * H), dh_out.dtype)
+    da_h3 = da_h.reshape(T, 3, H)
+    dh_next, tmp = np.zeros(H, dh_out.dtype), np.empty(H, dh_out.dtype)
+    dot, mul, add = np.dot, np.multiply, np.add
+    order = range(T) if reverse else range(T - 1, -1, -1)  # the forward steps, last first
+    for t in order:
+        add(dh_out[t], dh_next, dh[t])
+        mul(dh[t], k_h[t], da_h3[t])
+        dot(w_hT, da_h[t], tmp)
+        mul(dh[t], z[t], dh_next)
+        add(dh_next, tmp, dh_next)
+    da_x = (dh[:, None, :] * np.stack([k_r, k_z, k_n], axis=1)).reshape(T, 3 * H)
+    return dh, da_x, da_h, dh_next

@@ -97,3 +97,57 @@ def run(
         mul(hs, orow, hs)  # h_t = o ⊙ tanh(c_t)
         h_prev = hs
     return h, c, {"i": gates[:, :H], "f": gates[:, H : 2 * H], "g": gates[:, 3 * H :], "o": gates[:, 2 * H : 3 * H]}
+
+
+# -- backward through time ---------------------------------------------------------------
+#
+#   dL/dc_t  += dL/dh_t ⊙ o_t ⊙ (1 − tanh²c_t)          (c_t also reaches the loss through h_t)
+#   da_i = dL/dc_t ⊙ g_t ⊙ i_t(1 − i_t)      da_f = dL/dc_t ⊙ c_{t−1} ⊙ f_t(1 − f_t)
+#   da_g = dL/dc_t ⊙ i_t ⊙ (1 − g_t²)        da_o = dL/dh_t ⊙ tanh c_t ⊙ o_t(1 − o_t)
+#   dL/dh_{t−1} = W_hh^T da      dL/dc_{t−1} = dL/dc_t ⊙ f_t      dL/dx_t = W_ih^T da
+#
+# where a = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh stacks the pre-activations i f g o.
+
+
+def step_backward(dh: np.ndarray, dc: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, c: np.ndarray,
+                  gates: dict[str, np.ndarray], w: CellWeights) -> tuple[np.ndarray, ...]:
+    """Back through one step. dh, dc (H,): dL/dh_t, dL/dc_t from above and from step t+1.
+
+    Returns dL/dh_{t−1}, dL/dc_{t−1} (H,), da (4H,) = dL/da in i f g o order, and the
+    total dL/dc_t (H,)."""
+    i, f, g, o = (gates[k] for k in GATES)
+    tc = np.tanh(c)
+    dc = dc + dh * o * (1 - tc * tc)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh * tc * o * (1 - o)])
+    return w.w_hh.T @ da, dc * f, da, dc
+
+
+def run_backward(dh_out: np.ndarray, dc_last: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, c: np.ndarray,
+                 gates: dict[str, np.ndarray], w: CellWeights, reverse: bool = False) -> tuple[np.ndarray, ...]:
+    """All T steps back, as `step_backward`: dh_out (T, H) is dL/dh_t from above; h_prev
+    and c_prev (T, H) the states each step read. Returns dh, dc (T, H): the totals dL/dh_t,
+    dL/dc_t; da (T, 4H); dL/dh0, dL/dc0 (H,).
+
+    Every factor that depends only on the forward values is computed for all t first, so
+    each step is the one matrix-vector product the recurrence needs and five ufuncs."""
+    T, H = dh_out.shape
+    i, f, g, o = (np.asarray(gates[k]) for k in GATES)
+    tc = np.tanh(c)
+    k_c = o * (1 - tc * tc)  # (T, H): dL/dc_t gains dL/dh_t ⊙ k_c
+    k_a = np.concatenate([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)], axis=1)  # (T, 4H)
+    k3, k_o = k_a[:, : 3 * H].reshape(T, 3, H), k_a[:, 3 * H :]  # i f g multiply dL/dc, o multiplies dL/dh
+    w_hT = np.ascontiguousarray(w.w_hh.T)  # (H, 4H)
+    dh, dc, da = np.empty((T, H), dh_out.dtype), np.empty((T, H), dh_out.dtype), np.empty((T, 4 * H), dh_out.dtype)
+    da3, da_o = da[:, : 3 * H].reshape(T, 3, H), da[:, 3 * H :]
+    dh_next, dc_next, tmp = np.zeros(H, dh_out.dtype), np.array(dc_last, dtype=dh_out.dtype), np.empty(H, dh_out.dtype)
+    dot, mul, add = np.dot, np.multiply, np.add
+    order = range(T) if reverse else range(T - 1, -1, -1)  # the forward steps, last first
+    for t in order:
+        add(dh_out[t], dh_next, dh[t])
+        mul(dh[t], k_c[t], tmp)
+        add(dc_next, tmp, dc[t])
+        mul(dc[t], k3[t], da3[t])
+        mul(dh[t], k_o[t], da_o[t])
+        mul(dc[t], f[t], dc_next)
+        dot(w_hT, da[t], dh_next)
+    return dh, dc, da, dh_next, dc_next

@@ -215,6 +215,15 @@ class Recurrent:
             hs.append(x)
         return np.stack(hs), (np.stack(cs) if self.kind == "lstm" else None)
 
+    def backward(self, tr: Trace, d_output: np.ndarray, dh_n: np.ndarray | None = None, dc_n: np.ndarray | None = None,
+                 engine: Literal["fast", "reference"] = "fast"):
+        """Backpropagation through time: the gradients of a loss L given dL/d tr.output (T, D·H)
+        and optionally dL/d tr.h_n, dL/d tr.c_n (L·D, H). Returns cells.gradients.Gradients:
+        dx, dh0, dc0, params (by torch name), and per layer dh, dc and every gate's dL/da."""
+        from . import gradients
+
+        return gradients.backward(self, tr, d_output, dh_n, dc_n, engine)
+
     def pre_activations(self, tr: Trace, l: int, d: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """`step_terms` for every step at once: name -> (x_part (T, H), h_part (T, H)), with
         x_part[t] = W_i· x_t + b_i· and h_part[t] = W_h· h_{t−1} + b_h· (h_{t+1} backwards)."""

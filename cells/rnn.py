@@ -40,3 +40,38 @@ def run(x: np.ndarray, h0: np.ndarray, w: CellWeights, nonlinearity: str = "tanh
         phi(ht, ht)
         h_prev = ht
     return h
+
+
+# -- backward through time -----------------------------------------------------------------
+#
+#   da = dL/dh_t ⊙ φ'(a_t)  (tanh: 1 − h_t²; relu: 1 where h_t > 0)
+#   dL/dh_{t−1} = W_hh^T da      dL/dx_t = W_ih^T da
+
+
+def slope(h: np.ndarray, nonlinearity: str = "tanh") -> np.ndarray:
+    """φ'(a) from h = φ(a), elementwise."""
+    return 1 - h * h if nonlinearity == "tanh" else (h > 0).astype(h.dtype)
+
+
+def step_backward(dh: np.ndarray, h: np.ndarray, w: CellWeights, nonlinearity: str = "tanh") -> tuple[np.ndarray, np.ndarray]:
+    """Back through one step: dh (H,) from above and from step t+1, h (H,) = h_t.
+    Returns dL/dh_{t−1} (H,) and da (H,), the pre-activation's gradient."""
+    da = dh * slope(h, nonlinearity)
+    return w.w_hh.T @ da, da
+
+
+def run_backward(dh_out: np.ndarray, h: np.ndarray, w: CellWeights, nonlinearity: str = "tanh",
+                 reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All T steps back: dh_out (T, H) from above, h (T, H). Returns dh (T, H), the totals
+    dL/dh_t; da (T, H); dL/dh0 (H,)."""
+    T, H = dh_out.shape
+    k = slope(np.asarray(h), nonlinearity)  # (T, H)
+    w_hT = np.ascontiguousarray(w.w_hh.T)  # (H, H)
+    dh, da = np.empty((T, H), dh_out.dtype), np.empty((T, H), dh_out.dtype)
+    dh_next = np.zeros(H, dh_out.dtype)
+    dot, mul, add = np.dot, np.multiply, np.add
+    for t in range(T) if reverse else range(T - 1, -1, -1):  # the forward steps, last first
+        add(dh_out[t], dh_next, dh[t])
+        mul(dh[t], k[t], da[t])
+        dot(w_hT, da[t], dh_next)
+    return dh, da, dh_next

@@ -38,6 +38,7 @@ import numpy as np
 
 from . import attention as att
 from . import checkpoint
+from . import explain as explain_
 from .data import word_tokens
 from .params import readonly
 from .recurrent import Recurrent, from_state_dict, init_recurrent
@@ -214,6 +215,62 @@ class Model:
             raise ValueError(f"the text has {len(x)} tokens; per-prefix probabilities are computed up to {MAX_PREFIXES}")
         rows = [self._classify(np.asarray(self.recurrent.trace(x[: t + 1]).output))["probs"] for t in range(len(x))]
         return readonly(np.stack(rows))  # (T, C)
+
+    # -- attribution -------------------------------------------------------------------
+
+    def explain(self, text: str, target: int | None = None, position: int | None = None) -> explain_.Explanation:
+        """Which tokens the prediction rests on (cells/explain.py): grad × input, integrated
+        gradients and occlusion for L = −log p(target), and ‖dL/dh_t‖ per layer and direction.
+
+        A classifier: target is a class index, default the predicted one. A language model:
+        position is the step whose next character is predicted (0 ≤ position ≤ T − 2); only
+        characters 0 … position can matter, so the saliencies have position + 1 entries."""
+        if not self._head:
+            raise ValueError(f"{self.name} is untrained: it predicts nothing to explain")
+        a = self.analyze(text)
+        ids, _ = self._vocab.encode(self.tokenize(text))
+        unk = self._vocab.stoi["<unk>"]
+        U, d = self._head["out.weight"], self._head["out.bias"]
+        if self.is_classifier:
+            if position is not None:
+                raise ValueError("position is for language models; a classifier explains a target class")
+            target = int(np.argmax(a.probs)) if target is None else target
+            if not isinstance(target, (int, np.integer)) or not 0 <= target < len(self._labels):
+                raise ValueError(f"target must be a class index from 0 to {len(self._labels) - 1}; got {target!r}")
+            W, b, v = self.attention_params
+            label, tokens, x = self._labels[target], a.tokens, np.asarray(a.embeddings)
+
+            def head(tr) -> tuple[float, np.ndarray]:
+                return explain_.classifier_head_backward(np.asarray(tr.output, np.float64), W, b, v, U, d, target)
+        else:
+            if target is not None:
+                raise ValueError("target is for classifiers; a language model explains the character after `position`")
+            T = len(a.tokens)
+            if not isinstance(position, (int, np.integer)) or not 0 <= position <= T - 2:
+                raise ValueError(f"position must be a step from 0 to {T - 2} (the last one with a next character); "
+                                 f"got {position!r}")
+            target = int(ids[position + 1])
+            if target == unk:
+                raise ValueError(f"the character after position {position} is not in the vocabulary: nothing to explain")
+            label, tokens, x = self._vocab.itos[target], a.tokens[: position + 1], np.asarray(a.embeddings[: position + 1])
+
+            def head(tr) -> tuple[float, np.ndarray]:
+                return explain_.lm_head_backward(np.asarray(tr.output, np.float64), U, d, position, target)
+
+        def grad(xx: np.ndarray):
+            tr = self.recurrent.trace(xx)
+            logp, dH = head(tr)
+            g = self.recurrent.backward(tr, dH)
+            return logp, np.asarray(g.dx, np.float64), g
+
+        def occluded(t: int) -> float:
+            xx = x.copy()
+            xx[t] = self._embed[unk]
+            return head(self.recurrent.trace(xx))[0]
+
+        sal, logp, base, g = explain_.saliencies(x, grad, occluded)
+        norms = {(lg.layer, lg.direction): np.linalg.norm(np.asarray(lg.dh, np.float64), axis=1) for lg in g.layers}
+        return explain_.Explanation(list(tokens), target, label, logp, base, sal, norms)
 
     # -- generation ---------------------------------------------------------------------
 

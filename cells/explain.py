@@ -1,0 +1,103 @@
+"""Which tokens a prediction rests on: gradients through the whole model, exactly as autograd gives them.
+
+    e = cells.load_model("sst2-lstm").explain("the film is not bad at all")   # target: the predicted class
+    e.saliency["grad_x_input"], e.saliency["integrated_gradients"], e.saliency["occlusion"]   # (T,) each
+    e.grad_norms[(0, 1)]         # ‖dL/dh_t‖ of layer 0's backward direction, (T,)
+    lm = cells.load_model("jaychou-gru")
+    e = lm.explain("分开的时候我的心在下雨", position=5)   # which earlier characters predicted character 6
+
+The loss is L = −log p(target): for a classifier, the target class given the whole
+text; for a language model, the character at position + 1 given characters 0 … position.
+With e_t the embedding the model read at t (T, E):
+
+    grad_x_input_t          Σ_k ∂ log p / ∂e_t,k · e_t,k
+    integrated_gradients_t  e_t · ∫_0^1 ∂ log p(α e) / ∂e_t dα, midpoint rule in `STEPS` steps from the
+                            baseline of zero embeddings; complete: Σ_t ≈ log p(x) − log p(baseline)
+    occlusion_t             log p(target) − log p(target | token t read as <unk>)
+
+The classifier's head, backwards (cells/zoo.py has it forwards): with u_t = W h_t + b,
+s_t = v · tanh(u_t), a = softmax(s), c = Σ_t a_t h_t, p = softmax(U c + d),
+
+    dL/dz = p − onehot(target)                 dL/dc = Uᵀ dL/dz
+    dL/da_t = dL/dc · h_t                      dL/ds = a ⊙ (dL/da − Σ_u a_u dL/da_u)
+    dL/dh_t = a_t dL/dc + Wᵀ ((1 − tanh² u_t) ⊙ v) dL/ds_t
+
+then backpropagation through time (cells.gradients) carries dL/dh to the embeddings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from .params import readonly
+
+STEPS = 32  # integrated gradients' midpoint-rule steps
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    tokens: list[str]  # the tokens the prediction could use (a language model: 0 … position)
+    target: int  # the class, or the id of the character predicted
+    target_label: str
+    logprob: float  # log p(target | text)
+    baseline_logprob: float  # log p(target | zero embeddings)
+    saliency: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (T,)
+    grad_norms: Mapping[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (layer, direction) -> (T,)
+
+    def __post_init__(self) -> None:
+        for name in ("saliency", "grad_norms"):
+            m = {k: readonly(np.asarray(v)) for k, v in getattr(self, name).items()}
+            object.__setattr__(self, name, MappingProxyType(m))
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max()
+    return z - np.log(np.exp(z).sum())
+
+
+def classifier_head_backward(H: np.ndarray, W: np.ndarray, b: np.ndarray, v: np.ndarray, U: np.ndarray,
+                             d: np.ndarray, target: int) -> tuple[float, np.ndarray]:
+    """(log p(target), dL/dH (T, D)) for L = −log p(target), through attention and the output layer."""
+    u = np.tanh(H @ W.T + b)  # (T, A)
+    s = u @ v  # (T,)
+    a = np.exp(s - s.max())
+    a /= a.sum()
+    c = a @ H  # (D,)
+    logp = log_softmax(U @ c + d)  # (C,)
+    dz = np.exp(logp)
+    dz[target] -= 1  # dL/dz for L = −log p(target)
+    dc = U.T @ dz  # (D,)
+    da = H @ dc  # (T,)
+    ds = a * (da - a @ da)  # (T,)
+    dH = np.outer(a, dc) + (ds[:, None] * (1 - u * u) * v) @ W  # (T, D)
+    return float(logp[target]), dH
+
+
+def lm_head_backward(H: np.ndarray, U: np.ndarray, d: np.ndarray, position: int, target: int) -> tuple[float, np.ndarray]:
+    """(log p(target at position + 1), dL/dH (T, D)): only row `position` of H feeds this loss."""
+    logp = log_softmax(U @ H[position] + d)  # (V,)
+    dz = np.exp(logp)
+    dz[target] -= 1
+    dH = np.zeros_like(H)
+    dH[position] = U.T @ dz
+    return float(logp[target]), dH
+
+
+def saliencies(x: np.ndarray, grad: Callable[[np.ndarray], tuple[float, np.ndarray, object]],
+               occluded: Callable[[int], float]) -> tuple[dict[str, np.ndarray], float, float, object]:
+    """The three saliencies for embeddings x (T, E), given grad(x) -> (log p, dL/dx (T, E), the
+    Gradients) and occluded(t) -> log p with token t read as <unk>. Returns them with log p,
+    the baseline's log p and the Gradients at x."""
+    logp, dx, g = grad(x)
+    total = np.zeros_like(x, dtype=np.float64)
+    for k in range(STEPS):
+        total += grad(x * ((k + 0.5) / STEPS))[1]
+    base = grad(np.zeros_like(x))[0]
+    out = {"grad_x_input": -(dx * x).sum(axis=1),  # log p = −L
+           "integrated_gradients": -(total / STEPS * x).sum(axis=1),
+           "occlusion": np.array([logp - occluded(t) for t in range(len(x))])}
+    return out, logp, base, g
