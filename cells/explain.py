@@ -13,7 +13,8 @@ With e_t the embedding the model read at t (T, E):
     grad_x_input_t          Σ_k ∂ log p / ∂e_t,k · e_t,k
     integrated_gradients_t  e_t · ∫_0^1 ∂ log p(α e) / ∂e_t dα, midpoint rule in `STEPS` steps from the
                             baseline of zero embeddings; complete: Σ_t ≈ log p(x) − log p(baseline)
-    occlusion_t             log p(target) − log p(target | token t read as <unk>)
+    occlusion_t             log p(target) − log p(target | token t read as <unk>); one forward pass per
+                            token, so only for texts up to MAX_OCCLUSION tokens (absent beyond)
 
 The classifier's head, backwards (cells/zoo.py has it forwards): with u_t = W h_t + b,
 s_t = v · tanh(u_t), a = softmax(s), c = Σ_t a_t h_t, p = softmax(U c + d),
@@ -36,6 +37,7 @@ import numpy as np
 from .params import readonly
 
 STEPS = 32  # integrated gradients' midpoint-rule steps
+MAX_OCCLUSION = 200  # occlusion re-reads the text once per token: quadratic in T
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,9 +49,12 @@ class Explanation:
     baseline_logprob: float  # log p(target | zero embeddings)
     saliency: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (T,)
     grad_norms: Mapping[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (layer, direction) -> (T,)
+    dh: Mapping[tuple[int, int], np.ndarray] = field(default_factory=dict)  # (layer, direction) -> (T, H) dL/dh_t
+    dc: Mapping[tuple[int, int], np.ndarray] = field(default_factory=dict)  # the same for dL/dc_t (LSTM), else empty
+    recurrent_grad_norm: float = 0.0  # ‖dL/dθ‖ over the recurrent weights: what clip_grad_norm_ would clip
 
     def __post_init__(self) -> None:
-        for name in ("saliency", "grad_norms"):
+        for name in ("saliency", "grad_norms", "dh", "dc"):
             m = {k: readonly(np.asarray(v)) for k, v in getattr(self, name).items()}
             object.__setattr__(self, name, MappingProxyType(m))
 
@@ -98,6 +103,17 @@ def saliencies(x: np.ndarray, grad: Callable[[np.ndarray], tuple[float, np.ndarr
         total += grad(x * ((k + 0.5) / STEPS))[1]
     base = grad(np.zeros_like(x))[0]
     out = {"grad_x_input": -(dx * x).sum(axis=1),  # log p = −L
-           "integrated_gradients": -(total / STEPS * x).sum(axis=1),
-           "occlusion": np.array([logp - occluded(t) for t in range(len(x))])}
+           "integrated_gradients": -(total / STEPS * x).sum(axis=1)}
+    if len(x) <= MAX_OCCLUSION:
+        out["occlusion"] = np.array([logp - occluded(t) for t in range(len(x))])
     return out, logp, base, g
+
+
+def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall's τ-b rank correlation of two score vectors (ties counted as neither); NaN for
+    fewer than two entries or a constant vector."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    i, j = np.triu_indices(len(a), k=1)
+    sa, sb = np.sign(a[i] - a[j]), np.sign(b[i] - b[j])
+    n_a, n_b = np.count_nonzero(sa), np.count_nonzero(sb)
+    return float((sa * sb).sum() / np.sqrt(n_a * n_b)) if n_a and n_b else float("nan")

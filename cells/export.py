@@ -106,3 +106,42 @@ def read_csv(data: bytes | str, dtype=np.float32) -> CsvTrace:
             V[t, u] = v
         arrays[key] = {name: V[:, :, q] for q, name in enumerate(names)}
     return CsvTrace([tokens[t] for t in range(T)], arrays)
+
+
+# -- gradients: what the Gradients view shows, as files --------------------------------------
+
+def gradient_arrays(dh: dict, dc: dict, saliency: dict | None = None) -> dict[str, np.ndarray]:
+    """Named arrays: dh/l{l}d{d} and dc/l{l}d{d} (T, H) per layer and direction, and
+    saliency/{name} (T,) for a trained model's explanation."""
+    out = {f"dh/l{l}d{d}": np.asarray(v) for (l, d), v in sorted(dh.items())}
+    out |= {f"dc/l{l}d{d}": np.asarray(v) for (l, d), v in sorted(dc.items())}
+    out |= {f"saliency/{k}": np.asarray(v) for k, v in (saliency or {}).items()}
+    return out
+
+
+def gradients_to_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def gradients_to_json(arrays: dict[str, np.ndarray], meta: dict) -> bytes:
+    import json
+
+    return json.dumps({"meta": meta, "arrays": {k: np.asarray(v, np.float64).tolist() for k, v in arrays.items()}},
+                      allow_nan=True).encode("utf-8")
+
+
+def gradients_to_csv(dh: dict, dc: dict, tokens: list[str]) -> bytes:
+    """Long format, one row per (layer, direction, step, unit): layer, direction, step, token,
+    unit, dh, and dc for an LSTM. Read it with `read_csv` (it returns them as quantities)."""
+    names = ("dh",) + (("dc",) if dc else ())
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(KEYS + names)
+    for (l, d), g in sorted(dh.items()):
+        V = np.stack([np.asarray(g, np.float64)] + ([np.asarray(dc[(l, d)], np.float64)] if dc else []), axis=-1)  # (T, H, Q)
+        for t in range(V.shape[0]):
+            for u in range(V.shape[1]):
+                w.writerow((l, d, t, tokens[t], u, *map(repr, V[t, u].tolist())))
+    return buf.getvalue().encode("utf-8")

@@ -113,3 +113,15 @@ def unit_values(trace: Trace, layer: int, direction: int, unit: int) -> dict[str
         out["tanh_c"] = np.tanh(out["c"])
     out |= {k: np.asarray(g[:, unit], dtype=np.float64) for k, g in lt.gates.items()}
     return out
+
+
+def forget_products(trace: Trace, layer: int, direction: int) -> np.ndarray:
+    """(T, H): Π f_s over the steps after t, to the end of the text (an LSTM's layer): how much
+    of the cell state c_t survives to the last step, and how much of the last step's gradient
+    reaches c_t along the cell-state line. Row T − 1 (row 0 backwards) is 1."""
+    lt = trace.layer(layer, direction)
+    if "f" not in lt.gates:
+        raise ValueError(f"a {trace.kind} has no forget gate")
+    f = np.asarray(lt.gates["f"], dtype=np.float64)[::-1] if not lt.reverse else np.asarray(lt.gates["f"], np.float64)
+    after = np.vstack([np.ones((1, f.shape[1])), np.cumprod(f[:-1], axis=0)])  # in processing order, last first
+    return after[::-1] if not lt.reverse else after

@@ -270,7 +270,38 @@ class Model:
 
         sal, logp, base, g = explain_.saliencies(x, grad, occluded)
         norms = {(lg.layer, lg.direction): np.linalg.norm(np.asarray(lg.dh, np.float64), axis=1) for lg in g.layers}
-        return explain_.Explanation(list(tokens), target, label, logp, base, sal, norms)
+        dh = {(lg.layer, lg.direction): lg.dh for lg in g.layers}
+        dc = {(lg.layer, lg.direction): lg.dc for lg in g.layers if lg.dc is not None}
+        clip = float(np.sqrt(sum(float((np.asarray(v, np.float64) ** 2).sum()) for v in g.params.values())))
+        return explain_.Explanation(list(tokens), target, label, logp, base, sal, norms, dh, dc, clip)
+
+    def probs_with_attention(self, text: str, weights: np.ndarray) -> np.ndarray:
+        """(C,): the classifier's probabilities when it pools its states with these attention
+        weights (T,) instead of its own: e.g. uniform ones, to see how much attention matters."""
+        if not self.is_classifier or not self._head:
+            raise ValueError(f"{self.name} is not a trained classifier: it has no attention to replace")
+        H = np.asarray(self.analyze(text).trace.output)
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(H),) or not np.isfinite(w).all() or abs(w.sum() - 1) > 1e-6 or (w < 0).any():
+            raise ValueError(f"weights must be {len(H)} non-negative numbers that sum to 1")
+        return readonly(softmax(self._head["out.weight"] @ (w @ H) + self._head["out.bias"]))
+
+    def connectivity(self, text: str, max_positions: int = explain_.MAX_OCCLUSION) -> np.ndarray:
+        """(P, P + 1), P = T − 1 (at most max_positions): row p is ‖∂ log p(x_{p+1}) / ∂e_t‖ for
+        every t ≤ p (0 after p): how much predicting each next character depends on each earlier one.
+        One backward pass per position."""
+        if self.is_classifier or not self._head:
+            raise ValueError(f"{self.name} is not a trained language model: it predicts no next character")
+        a = self.analyze(text)
+        ids = self._vocab.encode(self.tokenize(text))[0]
+        P = min(len(ids) - 1, max_positions)
+        U, d = self._head["out.weight"], self._head["out.bias"]
+        tr = self.recurrent.trace(np.asarray(a.embeddings[: P + 1]))  # causal: position p sees 0 … p only
+        out = np.zeros((P, P + 1))
+        for p in range(P):
+            _, dH = explain_.lm_head_backward(np.asarray(tr.output, np.float64), U, d, p, int(ids[p + 1]))
+            out[p] = np.linalg.norm(np.asarray(self.recurrent.backward(tr, dH).dx, np.float64), axis=1)
+        return readonly(out)
 
     # -- generation ---------------------------------------------------------------------
 

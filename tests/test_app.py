@@ -22,7 +22,7 @@ from viz_app.testing import assert_no_errors as ok
 from viz_app.testing import component_data, component_payload, report_step
 
 run = testing.app_test
-VIEWS = {"compare": "sst2", "cell": "sst2", "attention": "trec", "language_model": "shakespeare"}
+VIEWS = {"compare": "sst2", "cell": "sst2", "attention": "trec", "language_model": "shakespeare", "gradients": "trec"}
 
 
 def heatmap_rows(panel: dict) -> dict[str, np.ndarray]:

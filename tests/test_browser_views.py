@@ -189,3 +189,33 @@ def test_language_model_messages_are_plain_text(page, app):
     assert alert.locator('[data-testid="stMarkdownContainer"]').text_content() == said  # exactly, as DOM text
     main = page.locator('[data-testid="stMain"]')
     assert main.locator("b").count() == 0 and alert.locator("strong, em, a, img, .katex").count() == 0
+
+
+# -- Gradients ----------------------------------------------------------------------------
+
+def test_gradients_view_steps_and_fills_its_numbers_as_python_does(page, app, artifacts, save_screenshot):
+    text = "The film is not bad at all, and the ending is quietly wonderful."
+    page.goto(app.url("gradients", task="sst2", text=text))
+    testing.drawn_scope(page, 60)
+    key, _ = testing.stamp(page)
+    from viz_app.charts.formula import fill
+    from viz_app.component import columns
+
+    items = [(m, m.analyze(text), "", m.explain(text)) for m in (cells.load_model(f"sst2-{k}") for k in KINDS)]
+    doc = columns.gradients(text, items)
+    formulas = page.locator(SCOPE + " .rs-formula-body")
+    assert formulas.count() == 3 and page.locator(SCOPE + " .rs-wide .rs-plot").count() == 1  # the overlay of the three
+    for t in (0, 4, 7):
+        if t:
+            page.keyboard.press("Home")
+            for _ in range(t):
+                page.keyboard.press("ArrowRight")
+            testing.drawn_step(page, t, key)
+        tok = doc["tokens"][t]
+        for n, col in enumerate(doc["columns"]):
+            f = [p for p in col["panels"] if p["type"] == "formula"][0]
+            want = "\n".join(fill(l, f["values"], t, tok, f["digits"]) for l in f["lines"])
+            assert formulas.nth(n).inner_text() == want, (t, n)
+    assert testing.plots_without_png_button(page) == 0
+    save_screenshot(page, "gradients", full_page=True)
+    testing.save_step_latencies(page, artifacts / "latency_gradients.json")

@@ -112,6 +112,7 @@ def test_formula_fill_is_the_documented_language():
     assert fill("{a}{b:s} = {a:p}·{b:p}", values, 0) == "0.50 − 1.00 = 0.50·(−1.00)"
     assert fill("{idx.1:d} {t} «{tok}» {a:4} {s}", values, 1, "tok") == "6 1 «tok» −0.2500 —"
     assert fill("h_{t−1}", values, 0) == "h_{t−1}"  # not a field
+    assert fill("{a:e} {b:e}", {"a": [1.9455e-05], "b": [-1234.5]}, 0) == "1.95e−5 −1.23e+3"  # as JS's toExponential(2)
 
 
 def test_plotly_text_escapes_markup():

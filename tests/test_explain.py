@@ -134,3 +134,63 @@ def test_bad_targets_and_positions_are_clear_errors():
     e = sst.explain(TEXT)
     with pytest.raises(ValueError):
         e.saliency["occlusion"][0] = 1.0
+
+
+def test_connectivity_rows_are_gradient_norms_from_autograd():
+    m = cells.load_model("jaychou-lstm")
+    module = checkpoint.load_module(zoo.WEIGHTS / "jaychou-lstm")[0]
+    text = "分开的时候我的心"
+    C = m.connectivity(text)
+    ids = m.encode(text)
+    assert C.shape == (len(text) - 1, len(text)) and not C.flags.writeable
+    for p in (0, 3, 6):
+        e = module.embedding(torch.from_numpy(ids[: p + 1])).detach().requires_grad_()
+        lp, _ = lm_logp(module, e, p, int(ids[p + 1]))
+        lp.backward()
+        np.testing.assert_allclose(C[p, : p + 1], e.grad.norm(dim=1).numpy(), rtol=1e-4, atol=1e-7)
+        assert (C[p, p + 1:] == 0).all()  # a language model cannot look ahead
+    with pytest.raises(ValueError, match="not a trained language model"):
+        cells.load_model("trec-gru").connectivity(text)
+
+
+def test_uniform_attention_moves_the_prediction_as_torch_says():
+    m = cells.load_model("sst2-gru")
+    module = checkpoint.load_module(zoo.WEIGHTS / "sst2-gru")[0]
+    T = len(m.analyze(TEXT).tokens)
+    got = m.probs_with_attention(TEXT, np.full(T, 1 / T))
+    with torch.no_grad():
+        h, _ = module.rnn(module.embedding(torch.from_numpy(m.encode(TEXT)))[None])
+        want = torch.softmax(module.out(h[0].mean(0)), -1).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(m.probs_with_attention(TEXT, m.analyze(TEXT).attention), m.analyze(TEXT).probs, atol=1e-6)
+    with pytest.raises(ValueError, match="sum to 1"):
+        m.probs_with_attention(TEXT, np.ones(T))
+
+
+def test_kendall_tau_and_forget_products():
+    from cells import readout
+    from cells.explain import kendall_tau
+
+    assert kendall_tau([1, 2, 3, 4], [10, 20, 30, 40]) == 1 and kendall_tau([1, 2, 3], [3, 2, 1]) == -1
+    assert kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
+    assert np.isnan(kendall_tau([1, 1, 1], [1, 2, 3]))
+    a = cells.load_model("sst2-lstm").analyze(TEXT)
+    f = np.asarray(a.trace.layer(0, 0).gates["f"], np.float64)
+    P = readout.forget_products(a.trace, 0, 0)
+    np.testing.assert_allclose(P[2], f[3:].prod(axis=0)) and np.testing.assert_allclose(P[-1], 1)
+    with pytest.raises(ValueError, match="no forget gate"):
+        readout.forget_products(cells.load_model("sst2-gru").analyze(TEXT).trace, 0, 0)
+
+
+def test_gradient_files_read_back():
+    from cells import export
+
+    e = cells.load_model("trec-lstm").explain("who wrote hamlet ?")
+    data = export.gradients_to_csv(dict(e.dh), dict(e.dc), e.tokens)
+    back = export.read_csv(data)
+    np.testing.assert_array_equal(back.get("dh", 0, 1), np.asarray(e.dh[(0, 1)], np.float32))
+    np.testing.assert_array_equal(back.get("dc", 0, 0), np.asarray(e.dc[(0, 0)], np.float32))
+    arrays = export.gradient_arrays(dict(e.dh), dict(e.dc), dict(e.saliency))
+    import io
+    with np.load(io.BytesIO(export.gradients_to_npz(arrays))) as z:
+        np.testing.assert_array_equal(z["saliency/occlusion"], e.saliency["occlusion"])

@@ -21,10 +21,10 @@ with st.sidebar:
 
 from viz_app import state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
 from viz_app.tasks import TASKS, UNTRAINED, UntrainedConfig  # noqa: E402
-from viz_app.views import attention, cell, compare, language_model  # noqa: E402
+from viz_app.views import attention, cell, compare, gradients, language_model  # noqa: E402
 from viz_app.views.common import Selection  # noqa: E402
 
-VIEWS = (compare, cell, attention, language_model)  # Compare is the landing view
+VIEWS = (compare, cell, attention, language_model, gradients)  # Compare is the landing view
 
 
 def task_picker() -> tuple[str, UntrainedConfig]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
+import numpy as np
 import streamlit as st
 
 import cells
@@ -119,3 +120,29 @@ def generate(task: str, kind: str, req: checks.Request) -> str:
         warnings.simplefilter("ignore")  # unknown prefix characters: the page already says so
         return model(task, kind).generate(req.prefix, n=req.n, temperature=req.temperature, top_k=req.top_k,
                                           seed=req.seed)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | None) -> list:
+    """Per model: its explanation of L = −log p(target) (classifiers: target a label or None for
+    its own prediction; language models: the last character), or for untrained cells the
+    Gradients of L = Σ_i h_{T−1,i}."""
+    cfg = settings(task, cfg)
+    out = []
+    for m, a in zip(models(task, cfg), analyses(task, cfg, text)):
+        if task == UNTRAINED:
+            d = np.zeros(a.trace.output.shape)
+            d[-1] = 1.0  # dL/dh_{T−1} for L = Σ_i h_{T−1,i}
+            out.append(m.recurrent.backward(a.trace, d))
+        elif m.is_classifier:
+            out.append(m.explain(text, target=None if target is None else m.labels.index(target)))
+        else:
+            out.append(m.explain(text, position=a.trace.T - 2))
+    return out
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def gradients_payload(task: str, cfg: UntrainedConfig, text: str, target: str | None, clip: float) -> tuple[str, str, int]:
+    cols = [(m, a, w, e) for (m, a, w), e in zip(_columns(task, cfg, text), gradients(task, cfg, text, target))]
+    doc = columns.gradients(text, cols, clip)
+    return payload.encode(doc), _key("gradients", task, settings(task, cfg), text, target, clip), cols[0][1].trace.T

@@ -11,7 +11,7 @@ carries numbers, not T copies of each line. Fields:
     {x.j}   element j of values["x"][t], a per-step list
     {x:p}   in parentheses when negative: a factor in a product
     {x:s}   as an operator and its size: " + 0.32" or " − 0.32"
-    {x:d}   an integer;  {x:4}  four decimals
+    {x:d}   an integer;  {x:4}  four decimals;  {x:e}  three significant digits, 1.95e−5
     {t}     the step;  {tok}  its token
 
 Strings are inserted as they are. Text around the fields must not itself look like
@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-FIELD = re.compile(r"\{(\w+)(?:\.(\d+))?(?::([psd]|\d))?\}")
+FIELD = re.compile(r"\{(\w+)(?:\.(\d+))?(?::([psde]|\d))?\}")
 
 
 def number(v: float | None, digits: int) -> str:
@@ -42,6 +42,8 @@ def fill(template: str, values: Mapping[str, Sequence], t: int, token: str = "",
             return "—" if v is None else str(v)
         if fmt == "d":
             return str(int(v))
+        if fmt == "e":  # JavaScript's toExponential(2): no leading zeros in the exponent
+            return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{v:.2e}").replace("-", "−")
         if fmt == "p":
             return f"({number(v, digits)})" if v < 0 else number(v, digits)
         if fmt == "s":

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cells import attention_rules, readout
+from cells.explain import kendall_tau
 
 from ..charts.diagram import diagram_spec
 from ..charts.equations import equation_templates
@@ -40,7 +41,7 @@ def _ordinal(k: int) -> str:
 
 def _same_length(items: Sequence) -> int:
     T = items[0][1].trace.T
-    if any(a.trace.T != T for _, a, _ in items):
+    if any(item[1].trace.T != T for item in items):
         raise ValueError("the models read different numbers of tokens; they must share a tokenizer")
     return T
 
@@ -210,3 +211,109 @@ def cell(text: str, model, a, layer: int, direction: int, unit: int, warning: st
               p.formula(lines, values, title=f"This step, in numbers ({where})")]
     column = p.Column(model.kind.upper(), describe(model), _overflow(a, warning), panels)
     return p.document("cell", [visible(text[s:e]) for s, e in a.spans], [column])
+
+
+# -- Gradients ------------------------------------------------------------------------------
+
+def _flow(model, a, e_dh: dict, e_dc: dict, tokens: list[str]) -> tuple[dict, list[tuple[str, np.ndarray]]]:
+    """A column's gradient-flow chart and its ‖dL/dh_t‖ series (for the overlay of the three)."""
+    from ..charts import gradients as gc
+
+    K = model.kind.upper()
+    series = [(f"{K} ‖dL/dh_t‖" + (" →" if d == 0 and len(e_dh) > 1 else " ←" if d else ""),
+               np.linalg.norm(np.asarray(dh, np.float64), axis=1)) for (l, d), dh in sorted(e_dh.items()) if l == a.trace.num_layers - 1]
+    extra = list(series)
+    for (l, d), dc in sorted(e_dc.items()):
+        if l == a.trace.num_layers - 1:
+            arrow = " →" if d == 0 and len(e_dc) > 1 else " ←" if d else ""
+            extra.append((f"‖dL/dc_t‖{arrow}", np.linalg.norm(np.asarray(dc, np.float64), axis=1)))
+            extra.append((f"mean Π f after t{arrow}", readout.forget_products(a.trace, l, d).mean(axis=1)))
+    fig = gc.gradient_flow(np.arange(a.trace.T), extra, tokens, title="gradient norm (log)")
+    return p.plotly(_timeline(fig)), series
+
+
+def _flow_lines(e_dh: dict, e_dc: dict, top: int) -> tuple[list[str], dict]:
+    """The step's numbers: ‖dL/dh_t‖ (and ‖dL/dc_t‖) of the top layer, per direction."""
+    lines, values = [], {}
+    for (l, d), dh in sorted(e_dh.items()):
+        if l != top:
+            continue
+        arrow = "←" if d else "→"
+        values[f"gh{d}"] = p.nums(np.linalg.norm(np.asarray(dh, np.float64), axis=1), 6, significant=True)
+        line = f"{arrow}  ‖dL/dh_t‖ = {{gh{d}:e}}"
+        if (l, d) in e_dc:
+            values[f"gc{d}"] = p.nums(np.linalg.norm(np.asarray(e_dc[(l, d)], np.float64), axis=1), 6, significant=True)
+            line += f"    ‖dL/dc_t‖ = {{gc{d}:e}}"
+        lines.append(line)
+    return lines, values
+
+
+def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
+    """items: (model, analysis, warning, e) per column, e the model's explanation (cells.explain)
+    or, for untrained cells, the Gradients of L = Σ_i h_{T−1,i}. Each column: what the loss is,
+    the attributions (classifiers: beside the attention; language models: connectivity at t),
+    the gradient flow on a log axis, dL/dh_t per unit, the step's numbers and clipping."""
+    from ..charts import gradients as gc
+
+    T = _same_length(items)
+    a0 = items[0][1]
+    tokens = [visible(text[s:e]) for s, e in a0.spans]
+    columns, overlay = [], []
+    for m, a, warning, e in items:
+        top = a.trace.num_layers - 1
+        panels, notes = [], []
+        if hasattr(e, "saliency"):  # a trained model's explanation
+            dh, dc = dict(e.dh), dict(e.dc)
+            meta = f"L = −log p({e.target_label} | text) = {-e.logprob:.4f}" if m.is_classifier else \
+                f"L = −log p(«{visible(e.target_label)}» | the {len(e.tokens)} characters before it) = {-e.logprob:.4f}"
+            if m.is_classifier:
+                panels.append(p.bars("prediction", [a.probs], labels=[visible(l) for l in m.labels]))
+                ig = e.saliency["integrated_gradients"]
+                panels.append(p.text("full", p.pieces(text, a.spans), a.unknown, ig, float(np.abs(ig).max()) or 1.0,
+                                     title="integrated gradients on the text: red raises p(target), blue lowers it",
+                                     diverging=True))
+                rows = [("attention", a.attention)] + [(k.replace("_", " "), v) for k, v in e.saliency.items()]
+                panels.append(p.plotly(_timeline(gc.attribution_rows(a.tokens, rows))))
+                for k, v in e.saliency.items():
+                    notes.append(f"Kendall τ(attention, |{k.replace('_', ' ')}|) = {kendall_tau(a.attention, np.abs(v)):.2f}")
+                if "occlusion" not in e.saliency:
+                    notes.append("occlusion left out: the text is longer than cells.explain.MAX_OCCLUSION tokens")
+                uniform = m.probs_with_attention(text, np.full(T, 1 / T))[e.target]
+                notes.append(f"with uniform attention p({e.target_label}) = {uniform:.3f} "
+                             f"(trained attention: {np.exp(e.logprob):.3f}; moves by {uniform - np.exp(e.logprob):+.3f})")
+            else:
+                C = m.connectivity(text)  # (P, P + 1), P = T − 1 unless capped; steps after P: no shading
+                rows = C / np.maximum(C.max(axis=1, keepdims=True), 1e-30)
+                if len(C) < T - 1:
+                    notes.append(f"connectivity shown for the first {len(C)} steps (one backward pass each)")
+                panels.append(p.text("full", p.pieces(text, a.spans), a.unknown, rows, 1.0,
+                                     title="connectivity: how much predicting the character after t depends on each "
+                                           "earlier one (‖∂ log p / ∂e‖, row-scaled)"))
+            grad_norm = e.recurrent_grad_norm
+        else:  # untrained cells: no output, so the loss is the last state's sum
+            g = e
+            dh = {(lg.layer, lg.direction): lg.dh for lg in g.layers}
+            dc = {(lg.layer, lg.direction): lg.dc for lg in g.layers if lg.dc is not None}
+            meta = "L = Σ_i h_{T−1,i}: untrained cells have no output, so this follows the last state back"
+            grad_norm = float(np.sqrt(sum(float((np.asarray(v, np.float64) ** 2).sum()) for v in g.params.values())))
+            if not g.finite:
+                warning = (warning + " " if warning else "") + "Some gradients overflowed to inf/NaN: the cell explodes."
+        flow, series = _flow(m, a, dh, dc, tokens)
+        overlay += series
+        panels.append(flow)
+        panels.append(p.plotly(_timeline(gc.unit_gradients(dh[(top, 0)], tokens)),
+                               caption="dL/dh_t per unit, the last layer" + (" (forward direction)" if len(dh) > 1 else "")))
+        lines, values = _flow_lines(dh, dc, top)
+        if clip > 0:
+            scale = min(1.0, clip / grad_norm) if grad_norm > 0 else 1.0
+            notes.append(f"clip_grad_norm_(max_norm={clip:g}): ‖∇L‖ of the recurrent weights {grad_norm:.4g} → "
+                         f"{grad_norm * scale:.4g} (× {scale:.3g})")
+        else:
+            notes.append(f"‖∇L‖ of the recurrent weights = {grad_norm:.4g} (set a clipping threshold to see it clipped)")
+        panels.append(p.formula(["at t = {t} «{tok}», the last layer:"] + lines + notes, values, digits=4))
+        columns.append(p.Column(m.kind.upper(), meta, _overflow(a, warning), panels))
+    wide = [p.plotly(_timeline(gc.gradient_flow(np.arange(T), overlay, tokens, colours=gc.COLOURS,
+                                                title="‖dL/dh_t‖, the three cells")),
+                     caption="How far the loss's gradient reaches back: a line that falls steeply to the left vanishes.")]
+    return p.document("gradients", tokens, columns, step_label="t", wide=wide)
+

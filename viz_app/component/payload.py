@@ -24,9 +24,16 @@ UNIT_ORDER_LABELS = {"stored": "as stored", "variance": "by variance over the te
                      "pc1": "by the first principal component"}
 
 
-def nums(a, digits: int = 6) -> list:
-    """A float array (any shape) as nested JSON lists, rounded; NaN and ±inf as null."""
-    a = np.round(np.asarray(a, dtype=np.float64), digits)
+def nums(a, digits: int = 6, significant: bool = False) -> list:
+    """A float array (any shape) as nested JSON lists, rounded to `digits` decimals (or, with
+    significant, to that many significant digits: gradients span many orders); NaN and ±inf as null."""
+    a = np.asarray(a, dtype=np.float64)
+    if significant:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(np.where(a == 0, 1, a)))))
+        a = np.where(np.isfinite(scale), np.round(a * scale) / scale, a)
+    else:
+        a = np.round(a, digits)
     if a.ndim == 0:
         return float(a) if np.isfinite(a) else None
     if a.ndim == 1:
@@ -43,14 +50,22 @@ class Column:
 
 
 def document(view: str, tokens: Sequence[str], columns: Sequence[Column], note: str = "", step_label: str = "t",
-             unit_orders: bool = False) -> dict:
+             unit_orders: bool = False, wide: Sequence[dict] = ()) -> dict:
     """The envelope: the view's name, T and the step's token labels (visible text), a note
-    above the columns, whether to offer the unit-order control, and the columns."""
+    above the columns, whether to offer the unit-order control, panels across all columns
+    (wide, above them), and the columns."""
     return {"v": VERSION, "view": view, "T": len(tokens), "tokens": list(tokens), "step_label": step_label,
-            "note": note,
+            "note": note, "wide": list(wide),
             "unit_orders": [[k, UNIT_ORDER_LABELS[k]] for k in UNIT_ORDERS] if unit_orders else None,
             "columns": [{"title": c.title, "meta": c.meta, "warning": c.warning, "panels": list(c.panels)}
                         for c in columns]}
+
+
+def _rows(shade) -> list:
+    """One weight per token, or rows of them (which may differ in length)."""
+    if len(shade) and np.ndim(shade[0]) == 1:
+        return [nums(r, 4) for r in shade]
+    return nums(shade)
 
 
 def encode(doc: dict) -> str:
@@ -64,15 +79,18 @@ def patches(update_for: str, changes: Sequence[tuple[int, int, Mapping]]) -> dic
 
 # -- panels ---------------------------------------------------------------------------------
 
-def text(mode: str, pieces: Sequence[Sequence] = (), unknown: Sequence[int] = (), shade: Sequence[float] | None = None,
-         shade_max: float | None = None, title: str = "") -> dict:
+def text(mode: str, pieces: Sequence[Sequence] = (), unknown: Sequence[int] = (), shade=None,
+         shade_max: float | None = None, title: str = "", diverging: bool = False) -> dict:
     """The tokens. mode "strip": a window around step t (from the envelope's tokens);
     "full": the whole text as [piece, t] pairs (t = −1 between tokens), each token
-    clickable to step there, optionally shaded by a weight on [0, shade_max]."""
+    clickable to step there, optionally shaded by a weight (T,) — or one row of weights
+    per step, (S, ≤ T): steps past S and tokens past a row's end are not shaded — on
+    [0, shade_max]; diverging: negative weights in blue."""
     if mode not in ("strip", "full"):
         raise ValueError(f"text mode must be 'strip' or 'full', got {mode!r}")
     return {"type": "text", "mode": mode, "pieces": [list(p) for p in pieces], "unknown": [int(i) for i in unknown],
-            "shade": None if shade is None else nums(shade), "shade_max": shade_max, "title": title}
+            "shade": None if shade is None else _rows(shade), "shade_max": shade_max, "title": title,
+            "diverging": diverging}
 
 
 def bars(title: str, values, labels: Sequence[str] | None = None, vocab: Sequence[str] | None = None,

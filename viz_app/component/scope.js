@@ -80,7 +80,7 @@ function rowsOf(typed) {
 // The template language of viz_app/charts/formula.py (its docstring lists the fields;
 // the browser test holds this `fill` and that one equal).
 
-const FIELD = /\{(\w+)(?:\.(\d+))?(?::([psd]|\d))?\}/g;
+const FIELD = /\{(\w+)(?:\.(\d+))?(?::([psde]|\d))?\}/g;
 
 function fill(template, values, t, token, digits) {
   return template.replace(FIELD, (_, name, j, fmt) => {
@@ -88,6 +88,7 @@ function fill(template, values, t, token, digits) {
     if (j !== undefined) v = v[+j];
     if (name === "t" || typeof v !== "number") return v === null || v === undefined ? "—" : String(v);
     if (fmt === "d") return String(Math.trunc(v));
+    if (fmt === "e") return v.toExponential(2).replace(/-/g, "−");
     if (fmt === "p") return v < 0 ? "(" + num(v, digits) + ")" : num(v, digits);
     if (fmt === "s") return (v < 0 ? " − " : " + ") + num(Math.abs(v), digits);
     return num(v, fmt ? +fmt : digits);
@@ -115,13 +116,24 @@ function textPanel(spec, scope, parent) {
       const s = el("span", "rs-tok" + (unk.has(i) ? " rs-unk" : ""), piece);
       s.dir = "auto";
       s.title = "t = " + i + (unk.has(i) ? " (not in the vocabulary: read as <unk>)" : "");
-      if (spec.shade) s.style.background = "rgba(255, 75, 75, " + Math.min(1, spec.shade[i] / spec.shade_max).toFixed(3) + ")";
       s.addEventListener("click", () => scope.step(i));
       box.append(s);
       spans[i] = s;
     }
   }
+  // Shading: one weight per token, or (a list per step) one row per step; a diverging
+  // shade is red for positive weights and blue for negative ones, by |w| / shade_max.
+  const perStep = spec.shade && Array.isArray(spec.shade[0]);
+  function shade(row) {
+    spans.forEach((s, i) => {
+      if (!s) return;
+      const w = row[i] === null || row[i] === undefined ? 0 : row[i], a = Math.min(1, Math.abs(w) / spec.shade_max);
+      s.style.background = (spec.diverging && w < 0 ? "rgba(28, 131, 225, " : "rgba(255, 75, 75, ") + a.toFixed(3) + ")";
+    });
+  }
+  if (spec.shade && !perStep) shade(spec.shade);
   function show(t) {
+    if (perStep) shade(spec.shade[t] || []); // steps past the rows given: no shading
     if (spec.mode === "strip") {
       const T = scope.P.T, lo = Math.max(0, Math.min(t - WINDOW, T - spans.length));
       spans.forEach((s, i) => {
@@ -330,8 +342,9 @@ class Scope {
     this.orderBox.append(this.orderSelect);
     controls.append(this.play, this.slider, this.stepText, this.orderBox);
     this.note = el("div", "rs-note");
+    this.wide = el("div", "rs-wide"); // panels across all columns
     this.columns = el("div", "rs-columns");
-    this.root.append(controls, this.note, this.columns);
+    this.root.append(controls, this.note, this.wide, this.columns);
     parent.append(this.root);
 
     this.key = null; this.P = null; this.t = 0; this.cols = []; this.timer = null; this.reportTimer = null;
@@ -360,9 +373,8 @@ class Scope {
   // is there. A payload shaped like the one on screen (a new sentence in the same view)
   // updates each panel in place: Plotly.react instead of new plots.
   build(P) {
-    const same = this.P && this.P.view === P.view && this.cols.length === P.columns.length &&
-      P.columns.every((c, i) => c.panels.length === this.cols[i].spec.panels.length &&
-        c.panels.every((p, j) => p.type === this.cols[i].spec.panels[j].type));
+    const shape = (Q) => JSON.stringify([Q.view, (Q.wide || []).map((p) => p.type), Q.columns.map((c) => c.panels.map((p) => p.type))]);
+    const same = this.P !== null && shape(this.P) === shape(P);
     if (!same) this.destroyPanels();
     this.P = P;
     this.colours = themeOf(this.root);
@@ -373,6 +385,13 @@ class Scope {
     this.orderSelect.replaceChildren(...(P.unit_orders || []).map(([v, label]) => { const o = el("option", "", label); o.value = v; return o; }));
     if ((P.unit_orders || []).some(([v]) => v === by)) this.orderSelect.value = by;
     this.columns.style.setProperty("--rs-ncols", P.columns.length);
+    const wide = { spec: { panels: P.wide || [] }, root: this.wide, panels: same ? this.widePanels : [] };
+    (P.wide || []).forEach((spec, j) => {
+      if (!same) wide.panels.push(PANELS[spec.type](spec, this, this.wide));
+      else if (wide.panels[j].update) wide.panels[j].update(spec);
+      else this.replace(wide, j, spec);
+    });
+    this.widePanels = wide.panels;
     this.cols = P.columns.map((c, i) => {
       const old = same ? this.cols[i] : null, root = old ? old.root : el("div", "rs-col");
       if (!old) {
@@ -391,7 +410,7 @@ class Scope {
       });
       return col;
     });
-    this.ready = Promise.all(this.cols.flatMap((c) => c.panels.map((p) => p.ready)))
+    this.ready = Promise.all(this.cols.flatMap((c) => c.panels).concat(this.widePanels).map((p) => p.ready))
       .catch((e) => { this.note.textContent = "The charts could not be drawn: " + e.message; });
     (patches.get(this.key) || []).forEach((p) => this.patch(p));
     if (this.unit) this.selectUnit(this.unit.name, this.unit.unit);
@@ -427,7 +446,7 @@ class Scope {
     this.t = clamp(t, this.P.T);
     this.slider.value = String(this.t);
     this.stepText.textContent = (this.P.step_label || "t") + " = " + this.t + " / " + (this.P.T - 1) + " · " + this.P.tokens[this.t];
-    for (const c of this.cols) for (const p of c.panels) p.show(this.t);
+    for (const p of this.allPanels()) p.show(this.t);
     this.drawn(costs);
   }
 
@@ -489,13 +508,19 @@ class Scope {
     const c = themeOf(this.root);
     if (!this.colours || c.text === this.colours.text) return;
     this.colours = c;
-    for (const col of this.cols) for (const p of col.panels) if (p.theme) p.theme(c);
+    for (const p of this.allPanels()) if (p.theme) p.theme(c);
+  }
+
+  allPanels() {
+    return this.cols.flatMap((c) => c.panels).concat(this.widePanels || []);
   }
 
   destroyPanels() {
-    for (const c of this.cols) for (const p of c.panels) if (p.destroy) p.destroy();
+    for (const p of this.allPanels()) if (p.destroy) p.destroy();
     this.columns.replaceChildren();
+    this.wide.replaceChildren();
     this.cols = [];
+    this.widePanels = [];
   }
 
   destroy() {

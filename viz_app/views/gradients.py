@@ -1,0 +1,71 @@
+"""Gradients: how the loss's gradient flows back through time in RNN | LSTM | GRU, and which tokens it rests on.
+
+The loss is the model's own: −log p(target class) for the classifiers, −log p(the last
+character) for the language models, Σ h_{T−1} for untrained cells (no output). Each
+column shows ‖dL/dh_t‖ on a log axis (the LSTM also ‖dL/dc_t‖ and how much its forget
+gates keep), dL/dh_t per unit, and the attributions: for a classifier beside its
+attention, with their rank correlation and what uniform attention would change; for a
+language model the connectivity of each step to the characters before it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cells import export
+
+from .. import cache
+from ..tasks import CLASSIFIER_TASKS
+from .common import Selection, read, stepped
+
+TITLE, URL_PATH, ICON = "Gradients", "gradients", ":material/trending_down:"
+OWN = "each model's prediction"
+
+
+def render(sel: Selection) -> None:
+    notes = st.container()
+    c1, c2 = st.columns([2, 1])
+    target = None
+    if sel.task in CLASSIFIER_TASKS:
+        labels = cache.model(sel.task, "lstm").labels
+        choice = c1.selectbox("Explain the probability of", [OWN, *labels], key="grad_target",
+                              help="L = −log p(target | text); the gradients are dL/d…")
+        target = None if choice == OWN else choice
+    clip = c2.number_input("Clip the gradient norm at (0 = off)", 0.0, 1e6, 0.0, step=0.5, key="grad_clip",
+                           help="What torch.nn.utils.clip_grad_norm_ would do to the recurrent weights' gradient")
+    done = read(sel, notes, lambda text: _payload(sel, text, target, clip))
+    if done is None:
+        return
+    text, (payload, key, T), analyses = done
+    stepped(payload, key, T)
+    _downloads(sel, text, target, analyses)
+
+
+def _payload(sel: Selection, text: str, target: str | None, clip: float) -> tuple[str, str, int]:
+    T = cache.analyze(sel.task, "lstm", cache.settings(sel.task, sel.cfg), text).trace.T
+    if sel.task not in CLASSIFIER_TASKS and sel.task != "untrained" and T < 2:
+        raise ValueError("a language model's loss needs a next character: type at least two")
+    return cache.gradients_payload(sel.task, sel.cfg, text, target, float(clip))
+
+
+def _downloads(sel: Selection, text: str, target: str | None, analyses: list) -> None:
+    with st.expander("Download the gradients (JSON, NPZ, CSV)"):
+        grads = cache.gradients(sel.task, sel.cfg, text, target)
+        label = st.radio("Model", ["RNN", "LSTM", "GRU"], horizontal=True, key="grad_dl_model")
+        i = ["RNN", "LSTM", "GRU"].index(label)
+        e, a = grads[i], analyses[i]
+        dh = dict(e.dh) if hasattr(e, "dh") else {(g.layer, g.direction): g.dh for g in e.layers}
+        dc = dict(e.dc) if hasattr(e, "dc") else {(g.layer, g.direction): g.dc for g in e.layers if g.dc is not None}
+        arrays = export.gradient_arrays(dh, dc, getattr(e, "saliency", None))
+        meta = {"model": f"{sel.task}-{label.lower()}", "tokens": a.tokens,
+                "loss": getattr(e, "target_label", "sum of the last hidden state")}
+        name = f"{sel.task}-{label.lower()}.gradients"
+        c1, c2, c3 = st.columns(3)
+        c1.download_button("JSON", lambda: export.gradients_to_json(arrays, meta), f"{name}.json", "application/json",
+                           key="grad_dl_json", on_click="ignore")
+        c2.download_button("NPZ", lambda: export.gradients_to_npz(arrays), f"{name}.npz", "application/zip",
+                           key="grad_dl_npz", on_click="ignore")
+        c3.download_button("CSV", lambda: export.gradients_to_csv(dh, dc, a.tokens), f"{name}.csv", "text/csv",
+                           key="grad_dl_csv", on_click="ignore")
+        st.caption("The CSV has one row per (layer, direction, step, unit): dh, and dc for an LSTM; read it with "
+                   "`cells.export.read_csv`. The NPZ and JSON add the saliencies.")
