@@ -1,6 +1,7 @@
 """Benchmark the app in headless Chromium and print a markdown table (docs/APP.md, README).
 
     python tests/benchmarks/bench_app.py [--task trec] [--starts 5] [--steps 60] [--sentences 10] [--rnnscope]
+    python tests/benchmarks/bench_app.py --view gradients --task sst2 --starts 0   # the Gradients view's budgets
 
 Compare view, three models, plotly heatmaps, a 30-token sentence:
   1. step key press -> every chart updated (median, p95)
@@ -9,6 +10,9 @@ Compare view, three models, plotly heatmaps, a 30-token sentence:
      returning visitor (browser cache kept) and with --cold for a first visit
   4. a 2,000-token input: key press -> every chart updated (median)
   5. websocket bytes the server sends for each step the browser reports back
+
+With --view gradients: step and new sentence as above, and a 500-token input typed in
+(Enter -> three columns drawn, integrated gradients and all) instead of 3-5.
 
 "Updated" is the component's `rnnscope:drawn` event, fired after the next paint
 following the update; key-press times are the events' own timestamps. A fresh
@@ -35,9 +39,11 @@ SENTENCE = ("when the old lighthouse keeper finally retired , who took over the 
 SENTENCES = [SENTENCE.replace("lighthouse", w) for w in
              ("ferry", "castle", "harbour", "railway", "market", "bridge", "station", "mill", "school", "chapel", "tower")]
 LONG = " ".join(["the quick brown fox jumps over the lazy dog ."] * 200)  # 2,000 word tokens
+LONG_500 = " ".join(["the quick brown fox jumps over the lazy dog ."] * 50)  # 500 word tokens
 
 SETTLE_MS = 1500  # classifiers' per-prefix outputs arrive in a patch after the first paint
-BUDGET = {"step": (80, 150), "enter": 400, "start": 2500, "long": 200}
+BUDGET = {"step": (80, 150), "enter": 400, "start": 2500, "long": 200,
+          "gradients_enter": 600, "gradients_long": 3000}
 
 
 def p95(xs: list[float]) -> float:
@@ -45,8 +51,8 @@ def p95(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
-def url(srv, task: str, text: str) -> str:
-    return srv.url + "?" + urllib.parse.urlencode({"task": task, "text": text})
+def url(srv, task: str, text: str, view: str = "") -> str:
+    return srv.url + ("" if view == "compare" else view) + "?" + urllib.parse.urlencode({"task": task, "text": text})
 
 
 def start_times(task: str, n: int, command: list[str] | None = None, cold: bool = False) -> list[float]:
@@ -106,6 +112,7 @@ def bytes_per_report(page, frames: list[int], n: int = 10) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", default="trec")
+    ap.add_argument("--view", default="compare", choices=["compare", "gradients"])
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--sentences", type=int, default=10)
@@ -116,6 +123,8 @@ def main() -> None:
     command = [str(Path(sys.executable).with_name("rnnscope"))] if args.rnnscope else None
 
     load_before = os.getloadavg()[0]
+    if args.view == "gradients":
+        return gradients_view(args)
     starts = start_times(args.task, args.starts, command)
     colds = start_times(args.task, args.starts, command, cold=True) if args.cold else []
     with testing.browser() as ctx, testing.AppServer() as srv:
@@ -157,6 +166,26 @@ def main() -> None:
         print(row("the same, first visit (empty browser cache)", colds, BUDGET["start"]))
     print(row("2,000-token input: step key press → charts updated", longs, BUDGET["long"]))
     print(f"\nwebsocket bytes from the server per step reported back: {per_report:,.0f}")
+
+
+def gradients_view(args) -> None:
+    """The Gradients view's budgets: step, a 30-token sentence, a 500-token input (Enter → drawn)."""
+    with testing.browser() as ctx, testing.AppServer() as srv:
+        srv.wait_healthy()
+        page = ctx.new_page()
+        page.goto(url(srv, args.task, SENTENCE, "gradients"))
+        testing.drawn_scope(page, timeout=120)
+        page.wait_for_timeout(SETTLE_MS)
+        steps = testing.step_latencies(page, args.steps)
+        enters = enter_times(page, SENTENCES[: args.sentences])
+        longs = enter_times(page, [LONG_500, LONG_500.replace("fox", "cat"), LONG_500.replace("dog", "cow")])
+    print(f"Gradients view, task `{args.task}`, 30-token sentences and 500-token inputs; times in ms; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end\n")
+    print("| measure | median | p95 | budget | n |")
+    print("|---|---|---|---|---|")
+    print(f"| step key press → every chart updated | {statistics.median(steps):.0f} | {p95(steps):.0f} | ≤ 80 | {len(steps)} |")
+    print(f"| new sentence (Enter) → three columns drawn | {statistics.median(enters):.0f} | – | ≤ 600 | {len(enters)} |")
+    print(f"| 500-token input (Enter) → three columns drawn | {statistics.median(longs):.0f} | – | ≤ 3000 | {len(longs)} |")
 
 
 if __name__ == "__main__":
