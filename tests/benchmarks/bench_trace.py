@@ -10,7 +10,6 @@ their ratio, and the memory of a T=10,000, H=512 LSTM trace.
 from __future__ import annotations
 
 import argparse
-import platform
 import resource
 import sys
 
@@ -18,18 +17,7 @@ import numpy as np
 import torch
 
 import cells
-from timing import median_time
-
-CASES = [  # (kind, T, H)
-    ("lstm", 2000, 512),
-    ("lstm", 50, 128),
-    ("gru", 2000, 512),
-    ("gru", 50, 128),
-    ("rnn", 2000, 512),
-    ("rnn", 50, 128),
-]
-MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
-
+from timing import CASES, header, median_time, torch_module
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -37,12 +25,11 @@ def main() -> None:
     args = ap.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}, "
-          f"median of {args.repeat}\n")
+    print(header(args.repeat))
     print("| cell | T | H | torch forward | full trace | trace / forward |")
     print("|---|---:|---:|---:|---:|---:|")
     for kind, T, H in CASES:
-        module = MODULES[kind](64, H).eval()
+        module = torch_module(kind, 64, H).eval()
         rec = cells.from_torch(module)
         x = rng.standard_normal((T, 64)).astype(np.float32)
         xt = torch.from_numpy(x)[:, None]
