@@ -128,17 +128,17 @@ def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | None) ->
     its own prediction; language models: the last character), or for untrained cells the
     Gradients of L = Σ_i h_{T−1,i}."""
     cfg = settings(task, cfg)
-    out = []
-    for m, a in zip(models(task, cfg), analyses(task, cfg, text)):
+
+    def one(m, a):
         if task == UNTRAINED:
             d = np.zeros(a.trace.output.shape)
             d[-1] = 1.0  # dL/dh_{T−1} for L = Σ_i h_{T−1,i}
-            out.append(m.recurrent.backward(a.trace, d))
-        elif m.is_classifier:
-            out.append(m.explain(text, target=None if target is None else m.labels.index(target)))
-        else:
-            out.append(m.explain(text, position=a.trace.T - 2))
-    return out
+            return m.recurrent.backward(a.trace, d)
+        if m.is_classifier:
+            return m.explain(text, target=None if target is None else m.labels.index(target))
+        return m.explain(text, position=a.trace.T - 2)
+
+    return [one(m, a) for m, a in zip(models(task, cfg), analyses(task, cfg, text))]
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

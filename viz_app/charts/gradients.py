@@ -32,11 +32,10 @@ def _time_axis(fig: go.Figure, tokens: list[str] | None, T: int) -> None:
 
 
 def gradient_flow(steps: np.ndarray, series: list[tuple[str, np.ndarray]], tokens: list[str] | None = None,
-                  title: str = "", step: int = 0, height: int = 260, colours: dict[str, str] | None = None,
-                  dashed: tuple[str, ...] = ("←",)) -> go.Figure:
-    """Lines of positive values over time on a log axis: (label, values (T,)) each. A label
-    containing a `dashed` marker is drawn dashed (a backward direction); colours by the
-    label's first word (RNN, LSTM, GRU) when given, else by quantity."""
+                  title: str = "", step: int = 0, height: int = 260, colours: dict[str, str] | None = None) -> go.Figure:
+    """Lines of positive values over time on a log axis: (label, values (T,)) each. Colours by
+    the label's first word (RNN, LSTM, GRU) when given, else by quantity; ‖dL/dc_t‖ is dashed,
+    a forget-gate product dotted, and a backward direction (←) drawn thinner."""
     fig = go.Figure()
     for label, values in series:
         v = np.asarray(values, dtype=np.float64)
@@ -44,7 +43,8 @@ def gradient_flow(steps: np.ndarray, series: list[tuple[str, np.ndarray]], token
         colour = colours.get(label.split()[0]) if colours else \
             next((c for key, c in QUANTITY_COLOURS.items() if key in label), "#ff4b4b")
         fig.add_trace(go.Scatter(x=np.asarray(steps), y=v, mode="lines+markers", name=label,  # our own labels: no user text
-                                 line=dict(color=colour, dash="dash" if any(m in label for m in dashed) else None, width=2),
+                                 line=dict(color=colour, width=1.2 if "←" in label else 2.2,
+                                           dash="dash" if "dL/dc" in label else "dot" if "Π f" in label else None),
                                  marker=dict(size=4), hovertemplate="t=%{x}: %{y:.3g}<extra></extra>"))
     _time_axis(fig, tokens, len(steps))
     fig.update_yaxes(type="log", exponentformat="power", title_text=title)

@@ -215,21 +215,18 @@ def cell(text: str, model, a, layer: int, direction: int, unit: int, warning: st
 
 # -- Gradients ------------------------------------------------------------------------------
 
-def _flow(model, a, e_dh: dict, e_dc: dict, tokens: list[str]) -> tuple[dict, list[tuple[str, np.ndarray]]]:
-    """A column's gradient-flow chart and its ‖dL/dh_t‖ series (for the overlay of the three)."""
-    from ..charts import gradients as gc
-
-    K = model.kind.upper()
-    series = [(f"{K} ‖dL/dh_t‖" + (" →" if d == 0 and len(e_dh) > 1 else " ←" if d else ""),
-               np.linalg.norm(np.asarray(dh, np.float64), axis=1)) for (l, d), dh in sorted(e_dh.items()) if l == a.trace.num_layers - 1]
-    extra = list(series)
+def _flow_series(model, a, e_dh: dict, e_dc: dict) -> list[tuple[str, np.ndarray]]:
+    """A column's lines for the gradient-flow chart: ‖dL/dh_t‖ of the last layer per direction,
+    and for an LSTM ‖dL/dc_t‖ and the mean product of its forget gates after t."""
+    K, top, D = model.kind.upper(), a.trace.num_layers - 1, a.trace.num_directions
+    arrow = {0: " →" if D > 1 else "", 1: " ←"}
+    series = [(f"{K} ‖dL/dh_t‖{arrow[d]}", np.linalg.norm(np.asarray(dh, np.float64), axis=1))
+              for (l, d), dh in sorted(e_dh.items()) if l == top]
     for (l, d), dc in sorted(e_dc.items()):
-        if l == a.trace.num_layers - 1:
-            arrow = " →" if d == 0 and len(e_dc) > 1 else " ←" if d else ""
-            extra.append((f"‖dL/dc_t‖{arrow}", np.linalg.norm(np.asarray(dc, np.float64), axis=1)))
-            extra.append((f"mean Π f after t{arrow}", readout.forget_products(a.trace, l, d).mean(axis=1)))
-    fig = gc.gradient_flow(np.arange(a.trace.T), extra, tokens, title="gradient norm (log)")
-    return p.plotly(_timeline(fig)), series
+        if l == top:
+            series.append((f"{K} ‖dL/dc_t‖{arrow[d]}", np.linalg.norm(np.asarray(dc, np.float64), axis=1)))
+            series.append((f"{K} mean Π f after t{arrow[d]}", readout.forget_products(a.trace, l, d).mean(axis=1)))
+    return series
 
 
 def _flow_lines(e_dh: dict, e_dc: dict, top: int) -> tuple[list[str], dict]:
@@ -298,9 +295,7 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
             grad_norm = float(np.sqrt(sum(float((np.asarray(v, np.float64) ** 2).sum()) for v in g.params.values())))
             if not g.finite:
                 warning = (warning + " " if warning else "") + "Some gradients overflowed to inf/NaN: the cell explodes."
-        flow, series = _flow(m, a, dh, dc, tokens)
-        overlay += series
-        panels.append(flow)
+        overlay += _flow_series(m, a, dh, dc)
         panels.append(p.plotly(_timeline(gc.unit_gradients(dh[(top, 0)], tokens)),
                                caption="dL/dh_t per unit, the last layer" + (" (forward direction)" if len(dh) > 1 else "")))
         lines, values = _flow_lines(dh, dc, top)
@@ -312,8 +307,9 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
             notes.append(f"‖∇L‖ of the recurrent weights = {grad_norm:.4g} (set a clipping threshold to see it clipped)")
         panels.append(p.formula(["at t = {t} «{tok}», the last layer:"] + lines + notes, values, digits=4))
         columns.append(p.Column(m.kind.upper(), meta, _overflow(a, warning), panels))
-    wide = [p.plotly(_timeline(gc.gradient_flow(np.arange(T), overlay, tokens, colours=gc.COLOURS,
-                                                title="‖dL/dh_t‖, the three cells")),
-                     caption="How far the loss's gradient reaches back: a line that falls steeply to the left vanishes.")]
+    wide = [p.plotly(_timeline(gc.gradient_flow(np.arange(T), overlay, tokens, colours=gc.COLOURS, height=320,
+                                                title="gradient norm (log)")),
+                     caption="How far the loss's gradient reaches back: a line that falls steeply to the left vanishes. "
+                             "Dashed: ‖dL/dc_t‖ (the LSTM's cell-state path); dotted: how much its forget gates keep.")]
     return p.document("gradients", tokens, columns, step_label="t", wide=wide)
 
