@@ -353,7 +353,7 @@ class Scope {
     this.play.addEventListener("click", () => (this.timer === null ? this.start() : this.pause()));
     this.slider.addEventListener("input", () => this.step(+this.slider.value));
     this.orderSelect.addEventListener("change", () => this.order(this.orderSelect.value));
-    this.onKey = (ev) => this.key_(ev);
+    this.onKey = (ev) => this.keydown(ev);
     document.addEventListener("keydown", this.onKey);
   }
 
@@ -493,7 +493,7 @@ class Scope {
 
   // Arrow keys, a presenter's clicker (Page Up / Page Down), Home and End step the
   // scope from anywhere on the page, except while typing in a field.
-  key_(ev) {
+  keydown(ev) {
     if (activeScope !== this || !this.P || ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey) return;
     const tag = ev.target && ev.target.tagName, typing = ev.target && ev.target.isContentEditable;
     if (ev.target === this.slider || typing || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
