@@ -12,7 +12,7 @@ import pytest
 
 import cells
 from cells.readout import unit_values
-from viz_app.charts import diagram, equations, heatmaps
+from viz_app.charts import diagram, equations, gradients, heatmaps
 from viz_app.charts.formula import fill
 from viz_app.charts.scales import SIGMOID, TANH
 from viz_app.charts.text import plotly_text, visible
@@ -131,9 +131,30 @@ def test_payload_panels_are_checked_and_json_safe():
         [["  ", -1], ["Don", 0], ["'t", 1], ["  ", -1], ["go", 2], ["!", 3], ["\n", -1]]
 
 
+def test_gradient_specs_are_valid_plotly_and_show_overflow_as_gaps():
+    import plotly.graph_objects as go
+
+    tokens = ["a", "<b>", "c"]
+    flow = gradients.gradient_flow_spec(np.arange(3), [("LSTM ‖dL/dh_t‖", np.array([1.0, np.inf, 0.0])),
+                                                       ("LSTM ‖dL/dc_t‖", np.array([2.0, 3.0, 4.0]))],
+                                        tokens, colours=gradients.COLOURS, step=1)
+    rows = gradients.attribution_rows_spec(tokens, [("attention", np.array([0.2, 0.3, 0.5])),
+                                                    ("occlusion", np.array([-2.0, 1.0, np.nan]))])
+    units = gradients.unit_gradients_spec(np.array([[1.0, -4.0], [0.5, 2.0], [0.0, 0.0]]), tokens)
+    for spec in (flow, rows, units):
+        go.Figure(spec)  # plotly validates every property: raises on a misspelt one
+    assert flow["data"][0]["y"] == [1.0, None, None]  # a log axis has no zero; overflow is a gap
+    assert flow["data"][1]["line"]["dash"] == "dash" and flow["data"][0]["line"]["color"] == gradients.COLOURS["LSTM"]
+    assert flow["layout"]["shapes"][0]["x0"] == 0.5 and flow["layout"]["xaxis"]["ticktext"][1] == "&lt;b&gt;"
+    assert rows["data"][0]["z"][1] == [-1.0, 0.5, None] and rows["data"][0]["customdata"][1][0] == -2.0
+    assert (units["data"][0]["zmin"], units["data"][0]["zmax"]) == (-4.0, 4.0)
+    np.testing.assert_array_equal(array(units["data"][0]["z"]), [[1.0, 0.5, 0.0], [-4.0, 2.0, 0.0]])
+    assert gradients.unit_gradients(np.ones((3, 2)), tokens).layout.height == 240
+
+
 def test_chart_and_payload_modules_do_not_import_streamlit():
     code = ("import sys, viz_app.charts.heatmaps, viz_app.charts.attention, viz_app.charts.lm, viz_app.charts.diagram, "
-            "viz_app.charts.equations, viz_app.component.columns, viz_app.component.payload; "
+            "viz_app.charts.equations, viz_app.charts.gradients, viz_app.component.columns, viz_app.component.payload; "
             "print('streamlit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

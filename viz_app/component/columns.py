@@ -270,7 +270,7 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
                                      title="integrated gradients on the text: red raises p(target), blue lowers it",
                                      diverging=True))
                 rows = [("attention", a.attention)] + [(k.replace("_", " "), v) for k, v in e.saliency.items()]
-                panels.append(p.plotly(_timeline(gc.attribution_rows(a.tokens, rows))))
+                panels.append(p.plotly(_timeline(gc.attribution_rows_spec(a.tokens, rows))))
                 for k, v in e.saliency.items():
                     notes.append(f"Kendall τ(attention, |{k.replace('_', ' ')}|) = {kendall_tau(a.attention, np.abs(v)):.2f}")
                 if "occlusion" not in e.saliency:
@@ -296,7 +296,7 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
             if not g.finite:
                 warning = (warning + " " if warning else "") + "Some gradients overflowed to inf/NaN: the cell explodes."
         overlay += _flow_series(m, a, dh, dc)
-        panels.append(p.plotly(_timeline(gc.unit_gradients(dh[(top, 0)], tokens)),
+        panels.append(p.plotly(_timeline(gc.unit_gradients_spec(dh[(top, 0)], tokens)),
                                caption="dL/dh_t per unit, the last layer" + (" (forward direction)" if len(dh) > 1 else "")))
         lines, values = _flow_lines(dh, dc, top)
         if clip > 0:
@@ -307,7 +307,7 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
             notes.append(f"‖∇L‖ of the recurrent weights = {grad_norm:.4g} (set a clipping threshold to see it clipped)")
         panels.append(p.formula(["at t = {t} «{tok}», the last layer:"] + lines + notes, values, digits=4))
         columns.append(p.Column(m.kind.upper(), meta, _overflow(a, warning), panels))
-    wide = [p.plotly(_timeline(gc.gradient_flow(np.arange(T), overlay, tokens, colours=gc.COLOURS, height=320,
+    wide = [p.plotly(_timeline(gc.gradient_flow_spec(np.arange(T), overlay, tokens, colours=gc.COLOURS, height=320,
                                                 title="gradient norm (log)")),
                      caption="How far the loss's gradient reaches back: a line that falls steeply to the left vanishes. "
                              "Dashed: ‖dL/dc_t‖ (the LSTM's cell-state path); dotted: how much its forget gates keep.")]
