@@ -21,6 +21,10 @@ APP_FLAGS = [
     "--client.toolbarMode", "minimal",  # no "Deploy" button on a local teaching tool
     "--client.showErrorDetails", "none",  # a traceback would show server paths; the views say what went wrong
 ]
+# The environment the server starts with, unless the caller's sets these. One BLAS thread
+# per process: the app's matrices are small, and sessions run side by side, so OpenBLAS's
+# worker threads would only wait on each other (see docs/APP.md, "BLAS threads").
+APP_ENV = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 def app_path() -> Path:
@@ -46,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["app"]:
         argv = argv[1:]
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), *APP_FLAGS, *argv]
-    os.execv(sys.executable, cmd)  # the server takes this process (and its PID) over
+    os.execve(sys.executable, cmd, {**APP_ENV, **os.environ})  # the server takes this process (and its PID) over
 
 
 if __name__ == "__main__":

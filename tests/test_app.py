@@ -262,3 +262,19 @@ def test_the_launcher_and_the_config_file_set_the_same_deployment_settings():
     assert flags["--client.showErrorDetails"] == "none" and flags["--server.address"] == "localhost"
     assert flags["--browser.gatherUsageStats"] == "false"
     assert {k: v for k, v in from_file.items() if k in flags} == flags
+
+
+def test_the_launcher_runs_one_blas_thread_unless_told_otherwise(monkeypatch):
+    """Sessions share the server's cores: `rnnscope` starts it with OPENBLAS_NUM_THREADS=1,
+    and a value the user set wins."""
+    from cells import cli
+
+    calls = []
+    monkeypatch.setattr(cli.os, "execve", lambda path, argv, env: calls.append((argv, env)))
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    cli.main(["--server.port", "8999"])
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    cli.main([])
+    (argv, env), (_, env_user) = calls
+    assert argv[-2:] == ["--server.port", "8999"] and str(cli.app_path()) in argv
+    assert env["OPENBLAS_NUM_THREADS"] == "1" and env_user["OPENBLAS_NUM_THREADS"] == "2"

@@ -23,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from cells.cli import APP_FLAGS
+from cells.cli import APP_ENV, APP_FLAGS
 
 APP = Path(__file__).parent / "app.py"
 CHROMIUM = os.environ.get("RNNSCOPE_CHROMIUM", "/usr/bin/chromium")
@@ -138,7 +138,7 @@ class AppServer:
         cmd = self.command or [sys.executable, "-m", "streamlit", "run", str(APP), *APP_FLAGS]  # as `rnnscope` starts it
         self.proc = subprocess.Popen(
             [*cmd, "--server.port", str(self.port), "--server.fileWatcherType", "none"],
-            cwd=self._cwd.name, stdout=out, stderr=subprocess.STDOUT,
+            cwd=self._cwd.name, stdout=out, stderr=subprocess.STDOUT, env={**APP_ENV, **os.environ},
         )
         return self
 
