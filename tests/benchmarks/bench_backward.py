@@ -18,22 +18,17 @@ import numpy as np
 import torch
 
 import cells
-from timing import CASES, header, median_time, torch_module
+from timing import compare
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    print(header(args.repeat))
-    print("| cell | T | H | torch forward + backward | cells trace + backward | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for kind, T, H in CASES:
-        module = torch_module(kind, 64, H)
+
+    def case(kind, module, x, rng):
         rec = cells.from_torch(module)
-        x = rng.standard_normal((T, 64)).astype(np.float32)
-        d_out = rng.standard_normal((T, H)).astype(np.float32)
+        d_out = rng.standard_normal((x.shape[0], module.hidden_size)).astype(np.float32)
         xt, dt = torch.from_numpy(x)[:, None].requires_grad_(), torch.from_numpy(d_out)[:, None]
 
         def torch_both():
@@ -41,13 +36,9 @@ def main() -> None:
             xt.grad = None
             module(xt)[0].backward(dt)
 
-        repeat = args.repeat if T < 1000 else max(3, args.repeat // 2)
-        tt, tc = [], []
-        for _ in range(3):  # interleaved, so that machine load hits both sides alike
-            tt.append(median_time(torch_both, repeat))
-            tc.append(median_time(lambda: rec.backward(rec.trace(x), d_out), repeat))
-        a, b = min(tt), min(tc)
-        print(f"| {kind.upper()} | {T} | {H} | {a * 1e3:.2f} ms | {b * 1e3:.2f} ms | {b / a:.2f}× |")
+        return torch_both, lambda: rec.backward(rec.trace(x), d_out)
+
+    compare(("torch forward + backward", "cells trace + backward", "ratio"), args.repeat, max(3, args.repeat // 2), case)
 
 
 if __name__ == "__main__":

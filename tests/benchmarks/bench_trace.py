@@ -17,36 +17,27 @@ import numpy as np
 import torch
 
 import cells
-from timing import CASES, header, median_time, torch_module
+from timing import compare
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
     args = ap.parse_args()
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    print(header(args.repeat))
-    print("| cell | T | H | torch forward | full trace | trace / forward |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for kind, T, H in CASES:
-        module = torch_module(kind, 64, H).eval()
-        rec = cells.from_torch(module)
-        x = rng.standard_normal((T, 64)).astype(np.float32)
-        xt = torch.from_numpy(x)[:, None]
+
+    def case(kind, module, x, rng):
+        module.eval()
+        rec, xt = cells.from_torch(module), torch.from_numpy(x)[:, None]
 
         def forward():
             with torch.inference_mode():
                 module(xt)
 
-        repeat = args.repeat if T < 1000 else max(5, args.repeat // 2)
-        # interleave so that machine load hits both sides alike
-        tf, tt = [], []
-        for _ in range(3):
-            tf.append(median_time(forward, repeat))
-            tt.append(median_time(lambda: rec.trace(x), repeat))
-        f, t = min(tf), min(tt)
-        print(f"| {kind.upper()} | {T} | {H} | {f * 1e3:.2f} ms | {t * 1e3:.2f} ms | {t / f:.2f}× |")
+        return forward, lambda: rec.trace(x)
 
+    compare(("torch forward", "full trace", "trace / forward"), args.repeat, max(5, args.repeat // 2), case)
+
+    rng = np.random.default_rng(1)
     T, H = 10_000, 512
     rec = cells.from_torch(torch.nn.LSTM(64, H).eval())
     x = rng.standard_normal((T, 64)).astype(np.float32)
