@@ -1,14 +1,15 @@
-"""End to end in a real browser, the Cell, Attention and Language-model views: Debian's
-Chromium, driven by Playwright, against `streamlit run`.
+"""End to end in a real browser, the Cell, Attention, Gradients and Language-model
+views: Debian's Chromium, driven by Playwright, against `streamlit run`.
 
 Opens each view from a URL, steps with the keyboard and by clicking a token, holds the
 browser's formulas equal to Python's, flips the scoring-rule switch, steps into a
 generated text, checks that messages stay plain text, the dark theme, and that every
-view's CSV download reads back as the model's trace and every chart has its PNG button.
-Every test fails on a console error, a page error, a failed request or a Streamlit
-exception box (testing.Session.tab). Screenshots go to $RNNSCOPE_ARTIFACTS (else a
-pytest temp dir) and to docs/screenshots/{cell,attention,attention_dark,language_model}.png;
-so do step latencies.
+view's CSV download reads back as the model's trace (the Gradients view's as its
+gradients) and every chart has its PNG button. Every test fails on a console error, a
+page error, a failed request or a Streamlit exception box (testing.Session.tab).
+Screenshots go to $RNNSCOPE_ARTIFACTS (else a pytest temp dir) and to
+docs/screenshots/{cell,attention,attention_dark,language_model,gradients}.png; so do
+step latencies.
 
 Skips locally without /usr/bin/chromium or playwright; with CI=true it fails instead.
 """
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import cells
-from cells import readout
+from cells import export, readout
 from viz_app import checks, testing
 from viz_app.charts.equations import step_equations
 from viz_app.charts.text import visible
@@ -155,6 +157,7 @@ def test_language_model_steps_typed_and_generated_text(page, app, artifacts, sav
         assert marks(page) == want, t
         seen += sum(w is not None for w in want)
     assert seen, "no actual next character in any top 10: pick steps where one is"
+    page.wait_for_url(re.compile(r"[?&]step=3(&|$)"), timeout=5_000)
     testing.save_step_latencies(page, artifacts / "latency_language_model.json")
 
     # A generated text, stepped like typed text; the downloads follow it.
@@ -216,6 +219,18 @@ def test_gradients_view_steps_and_fills_its_numbers_as_python_does(page, app, ar
             f = [p for p in col["panels"] if p["type"] == "formula"][0]
             want = "\n".join(fill(l, f["values"], t, tok, f["digits"]) for l in f["lines"])
             assert formulas.nth(n).inner_text() == want, (t, n)
+    page.wait_for_url(re.compile(r"[?&]step=7(&|$)"), timeout=5_000)
     assert testing.plots_without_png_button(page) == 0
     save_screenshot(page, "gradients", full_page=True)
     testing.save_step_latencies(page, artifacts / "latency_gradients.json")
+
+    # The LSTM's gradients download as the CSV that cells.export reads back: explain's dh and dc.
+    box = page.locator('[data-testid="stExpander"]', has_text="Download the gradients")
+    box.get_by_text("Download the gradients").click()
+    box.get_by_text("LSTM", exact=True).click()
+    name, data = testing.download(page, box.get_by_role("button", name="CSV"))
+    back, e = export.read_csv(data), items[1][3]
+    assert name == "sst2-lstm.gradients.csv" and back.tokens == list(e.tokens)
+    for (l, d), dh in e.dh.items():
+        np.testing.assert_allclose(back.get("dh", l, d), dh, rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(back.get("dc", l, d), e.dc[(l, d)], rtol=1e-5, atol=1e-9)
