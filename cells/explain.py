@@ -34,10 +34,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from . import batched
 from .params import readonly
+from .recurrent import Recurrent
 
 STEPS = 32  # integrated gradients' midpoint-rule steps
 MAX_OCCLUSION = 200  # occlusion re-reads the text once per token: quadratic in T
+ROWS = 1 << 14  # sequences × steps in one batched pass (cells.batched)
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,21 +95,41 @@ def lm_head_backward(H: np.ndarray, U: np.ndarray, d: np.ndarray, position: int,
     return float(logp[target]), dH
 
 
-def saliencies(x: np.ndarray, grad: Callable[[np.ndarray], tuple[float, np.ndarray, object]],
-               occluded: Callable[[int], float]) -> tuple[dict[str, np.ndarray], float, float, object]:
-    """The three saliencies for embeddings x (T, E), given grad(x) -> (log p, dL/dx (T, E), the
-    Gradients) and occluded(t) -> log p with token t read as <unk>. Returns them with log p,
-    the baseline's log p and the Gradients at x."""
-    logp, dx, g = grad(x)
-    total = np.zeros_like(x, dtype=np.float64)
-    for k in range(STEPS):
-        total += grad(x * ((k + 0.5) / STEPS))[1]
-    base = grad(np.zeros_like(x))[0]
+def batches(T: int, B: int) -> list[slice]:
+    """Slices of B sequences of T steps, each at most ROWS steps in all: bounds a batched pass's memory."""
+    size = max(1, ROWS // T)
+    return [slice(i, min(i + size, B)) for i in range(0, B, size)]
+
+
+def saliencies(rec: Recurrent, x: np.ndarray, head: Callable[[np.ndarray], tuple[float, np.ndarray]],
+               logp: float, dx: np.ndarray, unk: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
+    """The three saliencies for embeddings x (T, E) read by rec, given head(H) -> (log p,
+    dL/dH) on rec's output H (T, D·H), and log p and dx = dL/dx at x itself; unk is the
+    embedding occlusion reads in a token's place. Returns them with the baseline's log p.
+    The many passes run batched (cells.batched): the STEPS scaled copies of x and the
+    baseline in one, the occluded copies in another."""
+    T = len(x)
+    alphas = np.r_[(np.arange(STEPS) + 0.5) / STEPS, 0.0]  # the midpoints, then the baseline (zero embeddings)
+    total, base = np.zeros(x.shape, np.float64), 0.0
+    for s in batches(T, len(alphas)):
+        Y, tape = batched.forward(rec, alphas[s][None, :, None] * x[:, None, :])
+        scored = [head(Y[:, b]) for b in range(Y.shape[1])]
+        dX = batched.input_gradients(rec, tape, np.stack([dH for _, dH in scored], axis=1))
+        mids = np.arange(s.start, s.stop) < STEPS
+        total += dX[:, mids].sum(axis=1, dtype=np.float64)
+        if not mids[-1]:
+            base = scored[-1][0]
     out = {"grad_x_input": -(dx * x).sum(axis=1),  # log p = −L
            "integrated_gradients": -(total / STEPS * x).sum(axis=1)}
-    if len(x) <= MAX_OCCLUSION:
-        out["occlusion"] = np.array([logp - occluded(t) for t in range(len(x))])
-    return out, logp, base, g
+    if T <= MAX_OCCLUSION:
+        occluded = np.empty(T)
+        for s in batches(T, T):
+            X = np.repeat(x[:, None, :], s.stop - s.start, axis=1)
+            X[np.arange(s.start, s.stop), np.arange(s.stop - s.start)] = unk  # copy b reads token s.start + b as <unk>
+            Y, _ = batched.forward(rec, X)
+            occluded[s] = [head(Y[:, b])[0] for b in range(Y.shape[1])]
+        out["occlusion"] = logp - occluded
+    return out, base
 
 
 def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:

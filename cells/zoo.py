@@ -37,6 +37,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import attention as att
+from . import batched
 from . import checkpoint
 from . import explain as explain_
 from .data import word_tokens
@@ -240,8 +241,8 @@ class Model:
             W, b, v = self.attention_params
             label, tokens, x = self._labels[target], a.tokens, np.asarray(a.embeddings)
 
-            def head(tr) -> tuple[float, np.ndarray]:
-                return explain_.classifier_head_backward(np.asarray(tr.output, np.float64), W, b, v, U, d, target)
+            def head(H: np.ndarray) -> tuple[float, np.ndarray]:
+                return explain_.classifier_head_backward(np.asarray(H, np.float64), W, b, v, U, d, target)
         else:
             if target is not None:
                 raise ValueError("target is for classifiers; a language model explains the character after `position`")
@@ -254,21 +255,13 @@ class Model:
                 raise ValueError(f"the character after position {position} is not in the vocabulary: nothing to explain")
             label, tokens, x = self._vocab.itos[target], a.tokens[: position + 1], np.asarray(a.embeddings[: position + 1])
 
-            def head(tr) -> tuple[float, np.ndarray]:
-                return explain_.lm_head_backward(np.asarray(tr.output, np.float64), U, d, position, target)
+            def head(H: np.ndarray) -> tuple[float, np.ndarray]:
+                return explain_.lm_head_backward(np.asarray(H, np.float64), U, d, position, target)
 
-        def grad(xx: np.ndarray):
-            tr = self.recurrent.trace(xx)
-            logp, dH = head(tr)
-            g = self.recurrent.backward(tr, dH)
-            return logp, np.asarray(g.dx, np.float64), g
-
-        def occluded(t: int) -> float:
-            xx = x.copy()
-            xx[t] = self._embed[unk]
-            return head(self.recurrent.trace(xx))[0]
-
-        sal, logp, base, g = explain_.saliencies(x, grad, occluded)
+        tr = self.recurrent.trace(x)
+        logp, dH = head(tr.output)
+        g = self.recurrent.backward(tr, dH)
+        sal, base = explain_.saliencies(self.recurrent, x, head, logp, np.asarray(g.dx, np.float64), self._embed[unk])
         norms = {(lg.layer, lg.direction): np.linalg.norm(np.asarray(lg.dh, np.float64), axis=1) for lg in g.layers}
         dh = {(lg.layer, lg.direction): lg.dh for lg in g.layers}
         dc = {(lg.layer, lg.direction): lg.dc for lg in g.layers if lg.dc is not None}
@@ -289,18 +282,21 @@ class Model:
     def connectivity(self, text: str, max_positions: int = explain_.MAX_OCCLUSION) -> np.ndarray:
         """(P, P + 1), P = T − 1 (at most max_positions): row p is ‖∂ log p(x_{p+1}) / ∂e_t‖ for
         every t ≤ p (0 after p): how much predicting each next character depends on each earlier one.
-        One backward pass per position."""
+        One forward pass; the P backward passes, one loss per position, run batched."""
         if self.is_classifier or not self._head:
             raise ValueError(f"{self.name} is not a trained language model: it predicts no next character")
         a = self.analyze(text)
         ids = self._vocab.encode(self.tokenize(text))[0]
         P = min(len(ids) - 1, max_positions)
         U, d = self._head["out.weight"], self._head["out.bias"]
-        tr = self.recurrent.trace(np.asarray(a.embeddings[: P + 1]))  # causal: position p sees 0 … p only
+        x = np.asarray(a.embeddings[: P + 1])  # causal: position p sees 0 … p only
+        Y, tape = batched.forward(self.recurrent, x[:, None])  # one forward pass, under P losses
+        H = np.asarray(Y[:, 0], np.float64)
         out = np.zeros((P, P + 1))
-        for p in range(P):
-            _, dH = explain_.lm_head_backward(np.asarray(tr.output, np.float64), U, d, p, int(ids[p + 1]))
-            out[p] = np.linalg.norm(np.asarray(self.recurrent.backward(tr, dH).dx, np.float64), axis=1)
+        for s in explain_.batches(P + 1, P):
+            dY = np.stack([explain_.lm_head_backward(H, U, d, p, int(ids[p + 1]))[1] for p in range(s.start, s.stop)], axis=1)
+            dX = batched.input_gradients(self.recurrent, tape, dY)  # (P + 1, positions, E)
+            out[s] = np.linalg.norm(np.asarray(dX, np.float64), axis=2).T
         return readonly(out)
 
     # -- generation ---------------------------------------------------------------------
