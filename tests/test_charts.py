@@ -140,16 +140,16 @@ def test_gradient_specs_are_valid_plotly_and_show_overflow_as_gaps():
                                         tokens, colours=gradients.COLOURS, step=1)
     rows = gradients.attribution_rows_spec(tokens, [("attention", np.array([0.2, 0.3, 0.5])),
                                                     ("occlusion", np.array([-2.0, 1.0, np.nan]))])
-    units = gradients.unit_gradients_spec(np.array([[1.0, -4.0], [0.5, 2.0], [0.0, 0.0]]), tokens)
+    units = gradients.unit_gradients_spec(np.array([[1.0, -4.0], [0.5, 2.0], [0.0, 0.0]]))
     for spec in (flow, rows, units):
         go.Figure(spec)  # plotly validates every property: raises on a misspelt one
     assert flow["data"][0]["y"] == [1.0, None, None]  # a log axis has no zero; overflow is a gap
     assert flow["data"][1]["line"]["dash"] == "dash" and flow["data"][0]["line"]["color"] == gradients.COLOURS["LSTM"]
     assert flow["layout"]["shapes"][0]["x0"] == 0.5 and flow["layout"]["xaxis"]["ticktext"][1] == "&lt;b&gt;"
     assert rows["data"][0]["z"][1] == [-1.0, 0.5, None] and rows["data"][0]["customdata"][1][0] == -2.0
-    assert (units["data"][0]["zmin"], units["data"][0]["zmax"]) == (-4.0, 4.0)
+    assert (units["data"][0]["zmin"], units["data"][0]["zmax"]) == (-4.0, 4.0) == (-gradients.symmetric_range([[np.inf, -4.0]]), 4.0)
     np.testing.assert_array_equal(array(units["data"][0]["z"]), [[1.0, 0.5, 0.0], [-4.0, 2.0, 0.0]])
-    assert gradients.unit_gradients(np.ones((3, 2)), tokens).layout.height == 240
+    assert gradients.unit_gradients(np.ones((3, 2))).layout.height == 240
 
 
 def test_chart_and_payload_modules_do_not_import_streamlit():

@@ -2,13 +2,16 @@
 
     fig = gradient_flow(np.arange(T), [("LSTM ‖dL/dh_t‖", e.grad_norms[(0, 0)])])   # in a notebook: fig.show()
     fig = attribution_rows(a.tokens, [("attention", a.attention), ("integrated gradients", ig)])
-    fig = unit_gradients(e.dh[(0, 0)], a.tokens)
+    fig = unit_gradients(e.dh[(0, 0)])
 
 Each function has a `…_spec` twin that returns the same figure as a plain plotly JSON
 dict, which the view sends: building figures through plotly's graph objects costs about
 20 ms each, and the view draws seven per sentence. Time (the token position t) is on x
 in all three, so the browser marks step t with one overlaid box; `shapes[0]` is that
 marker for static use. Backgrounds are transparent and fonts unset: they follow the theme.
+What each figure leaves out is what costs most to draw for least (plotly.js, measured):
+markers on the lines, colour bars (the scales are stated instead) and, on the per-unit
+chart, token labels.
 """
 
 from __future__ import annotations
@@ -52,10 +55,10 @@ def gradient_flow_spec(steps: np.ndarray, series: list[tuple[str, np.ndarray]], 
         v = np.where(np.isfinite(v) & (v > 0), v, np.nan)
         colour = colours.get(label.split()[0]) if colours else \
             next((c for key, c in QUANTITY_COLOURS.items() if key in label), "#ff4b4b")
-        data.append({"type": "scatter", "mode": "lines+markers", "x": _nums(steps), "y": _nums(v), "name": label,  # our labels
+        data.append({"type": "scatter", "mode": "lines", "x": _nums(steps), "y": _nums(v), "name": label,  # our labels
                      "line": {"color": colour, "width": 1.2 if "←" in label else 2.2,
                               "dash": "dash" if "dL/dc" in label else "dot" if "Π f" in label else "solid"},
-                     "marker": {"size": 4}, "hovertemplate": "t=%{x}: %{y:.3g}<extra></extra>"})
+                     "hovertemplate": "t=%{x}: %{y:.3g}<extra></extra>"})
     layout = {"xaxis": _time_axis(tokens, len(steps)),
               "yaxis": {"type": "log", "exponentformat": "power", "title": {"text": title}},
               "shapes": [_marker(step)], "height": height + 40, "showlegend": True,
@@ -71,25 +74,30 @@ def attribution_rows_spec(tokens: list[str], rows: list[tuple[str, np.ndarray]],
     top = np.nanmax(np.abs(np.where(np.isfinite(raw), raw, np.nan)), axis=1, keepdims=True)
     z = raw / np.where(top > 0, top, 1.0)
     data = [{"type": "heatmap", "z": [_nums(r) for r in z], "x": list(range(len(tokens))), "y": [label for label, _ in rows],
-             "zmin": -1, "zmax": 1, "colorscale": TANH.stops, "customdata": [_nums(r) for r in raw],
-             "colorbar": {"thickness": 8, "title": {"text": "÷ max|·|", "side": "right"}},
+             "zmin": -1, "zmax": 1, "colorscale": TANH.stops, "customdata": [_nums(r) for r in raw], "showscale": False,
              "hovertemplate": "%{y}<br>t=%{x}: %{customdata:.4g}<extra></extra>"}]
     layout = {"xaxis": _time_axis(tokens, len(tokens)),
-              "yaxis": {"autorange": "reversed", "fixedrange": True, "tickfont": {"size": 10}, "automargin": True},
+              "yaxis": {"autorange": "reversed", "fixedrange": True, "tickfont": {"size": 10}},
               "shapes": [_marker(step)], "height": 60 + 34 * len(rows) + 60,
               "margin": {"l": 110, "r": 10, "t": 8, "b": 70}, **BG}
     return {"data": data, "layout": layout}
 
 
-def unit_gradients_spec(dh: np.ndarray, tokens: list[str] | None = None, step: int = 0, height: int = 240) -> dict:
-    """dL/dh_t per unit (rows) and step (columns), on a symmetric range of its own."""
+def symmetric_range(a: np.ndarray) -> float:
+    """The largest finite |value| (1 when there is none): the colour range ±that of `unit_gradients`."""
+    a = np.asarray(a, dtype=np.float64)
+    return float(np.abs(a[np.isfinite(a)]).max(initial=0.0)) or 1.0
+
+
+def unit_gradients_spec(dh: np.ndarray, step: int = 0, height: int = 240) -> dict:
+    """dL/dh_t per unit (rows) and step t (columns), coloured on ±symmetric_range(dh); no
+    colour bar (a caption states the range) and numbered steps: the charts above name the tokens."""
     dh = np.asarray(dh, dtype=np.float64)  # (T, H)
-    top = float(np.abs(dh[np.isfinite(dh)]).max(initial=0.0)) or 1.0
+    top = symmetric_range(dh)
     data = [{"type": "heatmap", "z": typed(dh.T), "x": typed(np.arange(dh.shape[0])), "zmin": -top, "zmax": top,
-             "colorscale": TANH.stops, "colorbar": {"thickness": 8, "title": {"text": "dL/dh", "side": "right"}},
-             "hovertemplate": "t=%{x}, unit %{y}: %{z:.3g}<extra></extra>"}]
-    layout = {"xaxis": _time_axis(tokens, dh.shape[0]), "yaxis": {"autorange": "reversed", "title": {"text": "unit"}},
-              "shapes": [_marker(step)], "height": height, "margin": {"l": 45, "r": 10, "t": 8, "b": 60}, **BG}
+             "colorscale": TANH.stops, "showscale": False, "hovertemplate": "t=%{x}, unit %{y}: %{z:.3g}<extra></extra>"}]
+    layout = {"xaxis": _time_axis(None, dh.shape[0]), "yaxis": {"autorange": "reversed", "title": {"text": "unit"}},
+              "shapes": [_marker(step)], "height": height, "margin": {"l": 45, "r": 10, "t": 8, "b": 40}, **BG}
     return {"data": data, "layout": layout}
 
 

@@ -270,7 +270,9 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
                                      title="integrated gradients on the text: red raises p(target), blue lowers it",
                                      diverging=True))
                 rows = [("attention", a.attention)] + [(k.replace("_", " "), v) for k, v in e.saliency.items()]
-                panels.append(p.plotly(_timeline(gc.attribution_rows_spec(a.tokens, rows))))
+                panels.append(p.plotly(_timeline(gc.attribution_rows_spec(a.tokens, rows)),
+                                       caption="each row ÷ its largest |value|: red raises p(target) or draws "
+                                               "attention, blue lowers it"))
                 for k, v in e.saliency.items():
                     notes.append(f"Kendall τ(attention, |{k.replace('_', ' ')}|) = {kendall_tau(a.attention, np.abs(v)):.2f}")
                 if "occlusion" not in e.saliency:
@@ -296,8 +298,9 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
             if not g.finite:
                 warning = (warning + " " if warning else "") + "Some gradients overflowed to inf/NaN: the cell explodes."
         overlay += _flow_series(m, a, dh, dc)
-        panels.append(p.plotly(_timeline(gc.unit_gradients_spec(dh[(top, 0)], tokens)),
-                               caption="dL/dh_t per unit, the last layer" + (" (forward direction)" if len(dh) > 1 else "")))
+        panels.append(p.plotly(_timeline(gc.unit_gradients_spec(dh[(top, 0)])),
+                               caption="dL/dh_t per unit, the last layer" + (" (forward direction)" if len(dh) > 1 else "") +
+                                       f"; red +, blue −, full colour at ±{gc.symmetric_range(dh[(top, 0)]):.3g}"))
         lines, values = _flow_lines(dh, dc, top)
         if clip > 0:
             scale = min(1.0, clip / grad_norm) if grad_norm > 0 else 1.0
