@@ -78,3 +78,43 @@ def test_bad_input_in_the_gradients_view(text, expect):
     at = run(view="gradients", task="jaychou", text=text)
     assert not at.exception
     assert any(expect in s for s in testing.said(at)), testing.said(at)
+
+
+def test_the_text_is_shaded_by_the_chosen_measure_and_attention_can_be_uniform():
+    text = "a moving , funny film"
+    at = run(view="gradients", task="sst2", text=text)
+    m = cells.load_model("sst2-gru")
+    e, a = m.explain(text), m.analyze(text)
+    col = payload(at)["columns"][2]
+    (chart,) = [p for p in _of(col, "plotly") if p["fig"]["data"][0]["type"] == "bar"]
+    shown = {d["name"]: d["customdata"] for d in chart["fig"]["data"]}
+    assert list(shown) == ["attention", "grad × input", "integrated gradients", "occlusion"]
+    np.testing.assert_allclose(shown["occlusion"], e.saliency["occlusion"], rtol=1e-6)
+    np.testing.assert_allclose(shown["attention"], a.attention, rtol=1e-6)
+    for shade, want in [("occlusion", e.saliency["occlusion"]), ("attention", a.attention)]:
+        at.selectbox(key="grad_shade").set_value(shade).run()
+        ok(at)
+        (panel,) = _of(payload(at)["columns"][2], "text")
+        np.testing.assert_allclose(panel["shade"], want, atol=1e-6)
+    at.toggle(key="grad_uniform").set_value(True).run()
+    ok(at)
+    (bars,) = _of(payload(at)["columns"][2], "bars")
+    uniform = m.probs_with_attention(text, np.full(len(a.tokens), 1 / len(a.tokens)))
+    np.testing.assert_allclose(bars["values"][0], uniform, atol=1e-4)
+    assert bars["title"] == "prediction with uniform attention" and f"{uniform[e.target]:.3f}" in bars["detail"][0]
+
+
+def test_a_language_model_explains_the_character_after_a_chosen_position():
+    text = "分开的时候我"
+    at = run(view="gradients", task="jaychou", text=text)
+    at.number_input(key="grad_position").set_value(2).run()
+    ok(at)
+    col = payload(at)["columns"][1]
+    e = cells.load_model("jaychou-lstm").explain(text, position=2)
+    assert col["meta"].startswith(f"L = −log p(«{text[3]}» | the 3 characters before it)") and e.target_label == text[3]
+    norms = _of(col, "formula")[0]["values"]["gh0"]
+    np.testing.assert_allclose(norms[:3], e.grad_norms[(0, 0)], rtol=1e-5)
+    assert norms[3:] == [0.0, 0.0, 0.0]  # the loss does not depend on the steps after the position
+    at.number_input(key="grad_position").set_value(5).run()
+    assert not at.exception
+    assert any("no character after position 5" in s and "from 0 to 4" in s for s in testing.said(at)), testing.said(at)

@@ -138,7 +138,7 @@ def test_gradient_specs_are_valid_plotly_and_show_overflow_as_gaps():
     flow = gradients.gradient_flow_spec(np.arange(3), [("LSTM ‖dL/dh_t‖", np.array([1.0, np.inf, 0.0])),
                                                        ("LSTM ‖dL/dc_t‖", np.array([2.0, 3.0, 4.0]))],
                                         tokens, colours=gradients.COLOURS, step=1)
-    rows = gradients.attribution_rows_spec(tokens, [("attention", np.array([0.2, 0.3, 0.5])),
+    rows = gradients.attribution_bars_spec(tokens, [("attention", np.array([0.2, 0.3, 0.5])),
                                                     ("occlusion", np.array([-2.0, 1.0, np.nan]))])
     units = gradients.unit_gradients_spec(np.array([[1.0, -4.0], [0.5, 2.0], [0.0, 0.0]]))
     for spec in (flow, rows, units):
@@ -146,7 +146,8 @@ def test_gradient_specs_are_valid_plotly_and_show_overflow_as_gaps():
     assert flow["data"][0]["y"] == [1.0, None, None]  # a log axis has no zero; overflow is a gap
     assert flow["data"][1]["line"]["dash"] == "dash" and flow["data"][0]["line"]["color"] == gradients.COLOURS["LSTM"]
     assert flow["layout"]["shapes"][0]["x0"] == 0.5 and flow["layout"]["xaxis"]["ticktext"][1] == "&lt;b&gt;"
-    assert rows["data"][0]["z"][1] == [-1.0, 0.5, None] and rows["data"][0]["customdata"][1][0] == -2.0
+    assert rows["data"][1]["y"] == [-1.0, 0.5, None] and rows["data"][1]["customdata"][0] == -2.0  # ÷ max |·|, gaps
+    assert rows["data"][0]["y"] == [0.4, 0.6, 1.0] and rows["layout"]["barmode"] == "group"
     assert (units["data"][0]["zmin"], units["data"][0]["zmax"]) == (-4.0, 4.0) == (-gradients.symmetric_range([[np.inf, -4.0]]), 4.0)
     np.testing.assert_array_equal(array(units["data"][0]["z"]), [[1.0, 0.5, 0.0], [-4.0, 2.0, 0.0]])
     assert gradients.unit_gradients(np.ones((3, 2))).layout.height == 240

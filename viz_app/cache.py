@@ -123,10 +123,10 @@ def generate(task: str, kind: str, req: checks.Request) -> str:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | None) -> list:
-    """Per model: its explanation of L = −log p(target) (classifiers: target a label or None for
-    its own prediction; language models: the last character), or for untrained cells the
-    Gradients of L = Σ_i h_{T−1,i}."""
+def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | int | None) -> list:
+    """Per model: its explanation of L = −log p(target) (classifiers: target a label, or None
+    for its own prediction; language models: the character after position `target`, None
+    for the last one), or for untrained cells the Gradients of L = Σ_i h_{T−1,i}."""
     cfg = settings(task, cfg)
 
     def one(m, a):
@@ -136,13 +136,15 @@ def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | None) ->
             return m.recurrent.backward(a.trace, d)
         if m.is_classifier:
             return m.explain(text, target=None if target is None else m.labels.index(target))
-        return m.explain(text, position=a.trace.T - 2)
+        return m.explain(text, position=a.trace.T - 2 if target is None else target)
 
     return [one(m, a) for m, a in zip(models(task, cfg), analyses(task, cfg, text))]
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def gradients_payload(task: str, cfg: UntrainedConfig, text: str, target: str | None, clip: float) -> tuple[str, str, int]:
+def gradients_payload(task: str, cfg: UntrainedConfig, text: str, target: str | int | None, clip: float,
+                      shade: str = "integrated_gradients", uniform: bool = False) -> tuple[str, str, int]:
     cols = [(m, a, w, e) for (m, a, w), e in zip(_columns(task, cfg, text), gradients(task, cfg, text, target))]
-    doc = columns.gradients(text, cols, clip)
-    return payload.encode(doc), _key("gradients", task, settings(task, cfg), text, target, clip), cols[0][1].trace.T
+    doc = columns.gradients(text, cols, clip, shade, uniform)
+    return payload.encode(doc), _key("gradients", task, settings(task, cfg), text, target, clip, shade, uniform), \
+        cols[0][1].trace.T

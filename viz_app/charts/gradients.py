@@ -1,7 +1,7 @@
 """Charts of the Gradients view: gradient norms over time, attributions, per-unit gradients. Pure.
 
     fig = gradient_flow(np.arange(T), [("LSTM ‖dL/dh_t‖", e.grad_norms[(0, 0)])])   # in a notebook: fig.show()
-    fig = attribution_rows(a.tokens, [("attention", a.attention), ("integrated gradients", ig)])
+    fig = attribution_bars(a.tokens, [("attention", a.attention), ("integrated gradients", ig)])
     fig = unit_gradients(e.dh[(0, 0)])
 
 Each function has a `…_spec` twin that returns the same figure as a plain plotly JSON
@@ -10,8 +10,8 @@ dict, which the view sends: building figures through plotly's graph objects cost
 in all three, so the browser marks step t with one overlaid box; `shapes[0]` is that
 marker for static use. Backgrounds are transparent and fonts unset: they follow the theme.
 What each figure leaves out is what costs most to draw for least (plotly.js, measured):
-markers on the lines, colour bars (the scales are stated instead) and, on the per-unit
-chart, token labels.
+markers on the lines, colour bars and legends (captions state the scales and name the
+colours) and, on the per-unit chart, token labels.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from .scales import TANH
 from .text import plotly_text
 
 COLOURS = {"RNN": "#ff4b4b", "LSTM": "#1c83e1", "GRU": "#29b09d"}  # one colour per cell, in every chart
+MEASURE_COLOURS = ["#9e9e9e", "#ffbd45", "#ff4b4b", "#803df5"]  # attribution bars, in order: attention, the saliencies
+MEASURE_COLOUR_NAMES = ["grey", "amber", "red", "violet"]
 QUANTITY_COLOURS = {"‖dL/dc_t‖": "#1c83e1", "Π f": "#29b09d"}  # by quantity, when no cell colours are given; else red
 BG = {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
 
@@ -67,19 +69,23 @@ def gradient_flow_spec(steps: np.ndarray, series: list[tuple[str, np.ndarray]], 
     return {"data": data, "layout": layout}
 
 
-def attribution_rows_spec(tokens: list[str], rows: list[tuple[str, np.ndarray]], step: int = 0) -> dict:
-    """One row per measure (label, values (T,)), each scaled by its own largest |value| to
-    [−1, 1]: red raises the target's probability (or draws attention), blue lowers it."""
-    raw = np.stack([np.asarray(v, dtype=np.float64) for _, v in rows])  # (R, T)
-    top = np.nanmax(np.abs(np.where(np.isfinite(raw), raw, np.nan)), axis=1, keepdims=True)
-    z = raw / np.where(top > 0, top, 1.0)
-    data = [{"type": "heatmap", "z": [_nums(r) for r in z], "x": list(range(len(tokens))), "y": [label for label, _ in rows],
-             "zmin": -1, "zmax": 1, "colorscale": TANH.stops, "customdata": [_nums(r) for r in raw], "showscale": False,
-             "hovertemplate": "%{y}<br>t=%{x}: %{customdata:.4g}<extra></extra>"}]
-    layout = {"xaxis": _time_axis(tokens, len(tokens)),
-              "yaxis": {"autorange": "reversed", "fixedrange": True, "tickfont": {"size": 10}},
-              "shapes": [_marker(step)], "height": 60 + 34 * len(rows) + 60,
-              "margin": {"l": 110, "r": 10, "t": 8, "b": 70}, **BG}
+def attribution_bars_spec(tokens: list[str], rows: list[tuple[str, np.ndarray]], step: int = 0) -> dict:
+    """Grouped bars, one colour per measure (label, values (T,)): MEASURE_COLOURS in order,
+    named in MEASURE_COLOUR_NAMES for a caption (no legend). Each is divided by its own
+    largest |value| so that they share the axis [−1, 1]: up raises the target's probability
+    (or draws attention), down lowers it. Hover gives the measure and its value."""
+    data = []
+    for n, (label, values) in enumerate(rows):
+        raw = np.asarray(values, dtype=np.float64)
+        finite = np.abs(raw[np.isfinite(raw)])
+        top = float(finite.max(initial=0.0)) or 1.0
+        data.append({"type": "bar", "x": list(range(len(raw))), "y": _nums(raw / top), "name": label,  # our labels
+                     "customdata": _nums(raw), "marker": {"color": MEASURE_COLOURS[n % len(MEASURE_COLOURS)]},
+                     "hovertemplate": f"{plotly_text(label)}<br>t=%{{x}}: %{{customdata:.4g}}<extra></extra>"})
+    layout = {"xaxis": _time_axis(tokens, len(tokens)), "barmode": "group", "bargap": 0.2, "bargroupgap": 0,
+              "yaxis": {"range": [-1.05, 1.05], "fixedrange": True, "title": {"text": "÷ max |·|"}, "zeroline": True},
+              "shapes": [_marker(step)], "height": 220, "showlegend": False,  # a legend costs more to draw than
+              "margin": {"l": 50, "r": 10, "t": 8, "b": 70}, **BG}  # the bars: the caller names the colours
     return {"data": data, "layout": layout}
 
 
@@ -112,9 +118,9 @@ def gradient_flow(*args, **kwargs):
     return _figure(gradient_flow_spec(*args, **kwargs))
 
 
-def attribution_rows(*args, **kwargs):
-    """`attribution_rows_spec` as a plotly Figure."""
-    return _figure(attribution_rows_spec(*args, **kwargs))
+def attribution_bars(*args, **kwargs):
+    """`attribution_bars_spec` as a plotly Figure."""
+    return _figure(attribution_bars_spec(*args, **kwargs))
 
 
 def unit_gradients(*args, **kwargs):

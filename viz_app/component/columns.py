@@ -16,8 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from cells import attention_rules, readout
-from cells.explain import kendall_tau
+from cells.explain import MAX_OCCLUSION, kendall_tau
 
+from ..charts import gradients as gc
 from ..charts.diagram import diagram_spec
 from ..charts.equations import equation_templates
 from ..charts.heatmaps import MAX_COLS, heatmap_spec, quantities, stride_for
@@ -215,6 +216,12 @@ def cell(text: str, model, a, layer: int, direction: int, unit: int, warning: st
 
 # -- Gradients ------------------------------------------------------------------------------
 
+def _zero_padded(v: np.ndarray, T: int) -> np.ndarray:
+    """(T, H): v's rows, then zeros."""
+    v = np.asarray(v)
+    return v if len(v) == T else np.concatenate([v, np.zeros((T - len(v),) + v.shape[1:], v.dtype)])
+
+
 def _flow_series(model, a, e_dh: dict, e_dc: dict) -> list[tuple[str, np.ndarray]]:
     """A column's lines for the gradient-flow chart: ‖dL/dh_t‖ of the last layer per direction,
     and for an LSTM ‖dL/dc_t‖ and the mean product of its forget gates after t."""
@@ -245,13 +252,51 @@ def _flow_lines(e_dh: dict, e_dc: dict, top: int) -> tuple[list[str], dict]:
     return lines, values
 
 
-def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
+SHADES = {"integrated_gradients": "integrated gradients", "grad_x_input": "grad × input", "occlusion": "occlusion",
+          "attention": "attention"}  # what a classifier's text can be shaded by in the Gradients view
+
+
+def _attributions(m, a, e, text: str, shade: str, uniform: bool) -> tuple[list[dict], list[str]]:
+    """A classifier's panels in the Gradients view: its prediction (or, with uniform=True, the
+    prediction with uniform attention), the text shaded by one measure, every measure as
+    bars; and the notes: Kendall τ of each saliency with the attention, what uniform
+    attention changes."""
+    notes = []
+    p_uniform = m.probs_with_attention(text, np.full(len(a.tokens), 1 / len(a.tokens)))
+    moved = f"p({e.target_label}) = {np.exp(e.logprob):.3f} with the trained attention, {p_uniform[e.target]:.3f} " \
+            f"with uniform attention ({p_uniform[e.target] - np.exp(e.logprob):+.3f})"
+    labels = [visible(l) for l in m.labels]
+    bars = p.bars("prediction with uniform attention", [p_uniform], labels=labels, detail=[moved] * len(a.tokens)) \
+        if uniform else p.bars("prediction", [a.probs], labels=labels)
+    if "occlusion" not in e.saliency:
+        notes.append(f"occlusion left out: the text is longer than {MAX_OCCLUSION} tokens (one forward pass each)")
+        shade = "integrated_gradients" if shade == "occlusion" else shade
+    if shade == "attention":
+        text_panel = p.text("full", p.pieces(text, a.spans), a.unknown, a.attention, float(a.attention.max()),
+                            title="attention on the text")
+    else:
+        v = e.saliency[shade]
+        text_panel = p.text("full", p.pieces(text, a.spans), a.unknown, v, float(np.abs(v).max()) or 1.0, diverging=True,
+                            title=f"{SHADES[shade]} on the text: red raises p({visible(e.target_label)}), blue lowers it")
+    rows = [("attention", a.attention)] + [(SHADES[k], v) for k, v in e.saliency.items()]
+    colours = ", ".join(f"{c} {label}" for c, (label, _) in zip(gc.MEASURE_COLOUR_NAMES, rows))
+    chart = p.plotly(_timeline(gc.attribution_bars_spec(a.tokens, rows)),
+                     caption=f"{colours}; each ÷ its largest |value|: up raises p(target) or draws attention, down lowers it")
+    notes += [f"Kendall τ(attention, |{SHADES[k]}|) = {kendall_tau(a.attention, np.abs(v)):.2f}" for k, v in e.saliency.items()]
+    notes.append(moved)
+    return [bars, text_panel, chart], notes
+
+
+def gradients(text: str, items: Sequence[tuple], clip: float = 0.0, shade: str = "integrated_gradients",
+              uniform: bool = False) -> dict:
     """items: (model, analysis, warning, e) per column, e the model's explanation (cells.explain)
     or, for untrained cells, the Gradients of L = Σ_i h_{T−1,i}. Each column: what the loss is,
-    the attributions (classifiers: beside the attention; language models: connectivity at t),
-    the gradient flow on a log axis, dL/dh_t per unit, the step's numbers and clipping."""
-    from ..charts import gradients as gc
-
+    the attributions (classifiers: beside the attention, the text shaded by `shade`, one of
+    SHADES; uniform: the prediction with uniform attention; language models: connectivity
+    at t), dL/dh_t per unit, the step's numbers and clipping; one chart across the columns
+    shows the gradient flow on a log axis."""
+    if shade not in SHADES:
+        raise ValueError(f"shade must be one of {', '.join(SHADES)}; got {shade!r}")
     T = _same_length(items)
     a0 = items[0][1]
     tokens = [visible(text[s:e]) for s, e in a0.spans]
@@ -260,26 +305,12 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0) -> dict:
         top = a.trace.num_layers - 1
         panels, notes = [], []
         if hasattr(e, "saliency"):  # a trained model's explanation
-            dh, dc = dict(e.dh), dict(e.dc)
+            # a language model's stop at the position explained: the loss does not depend on later steps
+            dh, dc = ({k: _zero_padded(v, T) for k, v in d.items()} for d in (e.dh, e.dc))
             meta = f"L = −log p({e.target_label} | text) = {-e.logprob:.4f}" if m.is_classifier else \
                 f"L = −log p(«{visible(e.target_label)}» | the {len(e.tokens)} characters before it) = {-e.logprob:.4f}"
             if m.is_classifier:
-                panels.append(p.bars("prediction", [a.probs], labels=[visible(l) for l in m.labels]))
-                ig = e.saliency["integrated_gradients"]
-                panels.append(p.text("full", p.pieces(text, a.spans), a.unknown, ig, float(np.abs(ig).max()) or 1.0,
-                                     title="integrated gradients on the text: red raises p(target), blue lowers it",
-                                     diverging=True))
-                rows = [("attention", a.attention)] + [(k.replace("_", " "), v) for k, v in e.saliency.items()]
-                panels.append(p.plotly(_timeline(gc.attribution_rows_spec(a.tokens, rows)),
-                                       caption="each row ÷ its largest |value|: red raises p(target) or draws "
-                                               "attention, blue lowers it"))
-                for k, v in e.saliency.items():
-                    notes.append(f"Kendall τ(attention, |{k.replace('_', ' ')}|) = {kendall_tau(a.attention, np.abs(v)):.2f}")
-                if "occlusion" not in e.saliency:
-                    notes.append("occlusion left out: the text is longer than cells.explain.MAX_OCCLUSION tokens")
-                uniform = m.probs_with_attention(text, np.full(T, 1 / T))[e.target]
-                notes.append(f"with uniform attention p({e.target_label}) = {uniform:.3f} "
-                             f"(trained attention: {np.exp(e.logprob):.3f}; moves by {uniform - np.exp(e.logprob):+.3f})")
+                panels, notes = _attributions(m, a, e, text, shade, uniform)
             else:
                 C = m.connectivity(text)  # (P, P + 1), P = T − 1 unless capped; steps after P: no shading
                 rows = C / np.maximum(C.max(axis=1, keepdims=True), 1e-30)

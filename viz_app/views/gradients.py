@@ -1,11 +1,13 @@
 """Gradients: how the loss's gradient flows back through time in RNN | LSTM | GRU, and which tokens it rests on.
 
-The loss is the model's own: −log p(target class) for the classifiers, −log p(the last
-character) for the language models, Σ h_{T−1} for untrained cells (no output). Each
-column shows ‖dL/dh_t‖ on a log axis (the LSTM also ‖dL/dc_t‖ and how much its forget
-gates keep), dL/dh_t per unit, and the attributions: for a classifier beside its
-attention, with their rank correlation and what uniform attention would change; for a
-language model the connectivity of each step to the characters before it.
+The loss is the model's own: −log p(target class) for the classifiers, −log p(the
+character after a chosen position, by default the last) for the language models,
+Σ h_{T−1} for untrained cells (no output). One chart across the columns shows the three
+cells' ‖dL/dh_t‖ on a log axis (the LSTM's also ‖dL/dc_t‖ and how much its forget gates
+keep); each column dL/dh_t per unit, the step's numbers, clipping, and the attributions:
+for a classifier beside its attention (the text shaded by a chosen measure, all of them
+as bars, their rank correlation, and a switch to uniform attention); for a language
+model the connectivity of each step to the characters before it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import streamlit as st
 from cells import export
 
 from .. import cache
+from ..component.columns import SHADES
 from ..tasks import CLASSIFIER_TASKS
 from .common import Selection, read, stepped
 
@@ -24,16 +27,24 @@ OWN = "each model's prediction"
 
 def render(sel: Selection) -> None:
     notes = st.container()
-    c1, c2 = st.columns([2, 1])
-    target = None
+    controls = st.columns([2, 2, 1.6, 1.8] if sel.task in CLASSIFIER_TASKS else [2, 1])
+    target, shade, uniform = None, "integrated_gradients", False
     if sel.task in CLASSIFIER_TASKS:
         labels = cache.model(sel.task, "lstm").labels
-        choice = c1.selectbox("Explain the probability of", [OWN, *labels], key="grad_target",
-                              help="L = −log p(target | text); the gradients are dL/d…")
+        choice = controls[0].selectbox("Explain the probability of", [OWN, *labels], key="grad_target",
+                                       help="L = −log p(target | text); the gradients are dL/d…")
         target = None if choice == OWN else choice
-    clip = c2.number_input("Clip the gradient norm at (0 = off)", 0.0, 1e6, 0.0, step=0.5, key="grad_clip",
-                           help="What torch.nn.utils.clip_grad_norm_ would do to the recurrent weights' gradient")
-    done = read(sel, notes, lambda text: _payload(sel, text, target, clip))
+        shade = controls[1].selectbox("Shade the text by", list(SHADES), format_func=SHADES.get, key="grad_shade")
+        uniform = controls[2].toggle("Uniform attention", key="grad_uniform",
+                                     help="Pool the hidden states with equal weights instead of the trained attention: "
+                                          "how far does the prediction move?")
+    elif sel.task != "untrained":
+        target = controls[0].number_input("Explain the character after position (empty: the last)", min_value=0,
+                                          value=None, step=1, key="grad_position",
+                                          help="L = −log p(the next character | the characters up to this position)")
+    clip = controls[-1].number_input("Clip the gradient norm at (0 = off)", 0.0, 1e6, 0.0, step=0.5, key="grad_clip",
+                                     help="What torch.nn.utils.clip_grad_norm_ would do to the recurrent weights' gradient")
+    done = read(sel, notes, lambda text: _payload(sel, text, target, clip, shade, uniform))
     if done is None:
         return
     text, (payload, key, T), analyses = done
@@ -41,14 +52,19 @@ def render(sel: Selection) -> None:
     _downloads(sel, text, target, analyses)
 
 
-def _payload(sel: Selection, text: str, target: str | None, clip: float) -> tuple[str, str, int]:
+def _payload(sel: Selection, text: str, target: str | int | None, clip: float, shade: str,
+             uniform: bool) -> tuple[str, str, int]:
     T = cache.analyze(sel.task, "lstm", cache.settings(sel.task, sel.cfg), text).trace.T
-    if sel.task not in CLASSIFIER_TASKS and sel.task != "untrained" and T < 2:
-        raise ValueError("a language model's loss needs a next character: type at least two")
-    return cache.gradients_payload(sel.task, sel.cfg, text, target, float(clip))
+    if sel.task not in CLASSIFIER_TASKS and sel.task != "untrained":
+        if T < 2:
+            raise ValueError("a language model's loss needs a next character: type at least two")
+        if target is not None and target > T - 2:
+            raise ValueError(f"there is no character after position {target}: the text's positions run from 0 to "
+                             f"{T - 1}, so pick one from 0 to {T - 2}")
+    return cache.gradients_payload(sel.task, sel.cfg, text, target, float(clip), shade, uniform)
 
 
-def _downloads(sel: Selection, text: str, target: str | None, analyses: list) -> None:
+def _downloads(sel: Selection, text: str, target: str | int | None, analyses: list) -> None:
     with st.expander("Download the gradients (JSON, NPZ, CSV)"):
         grads = cache.gradients(sel.task, sel.cfg, text, target)
         label = st.radio("Model", ["RNN", "LSTM", "GRU"], horizontal=True, key="grad_dl_model")
@@ -57,7 +73,8 @@ def _downloads(sel: Selection, text: str, target: str | None, analyses: list) ->
         dh = dict(e.dh) if hasattr(e, "dh") else {(g.layer, g.direction): g.dh for g in e.layers}
         dc = dict(e.dc) if hasattr(e, "dc") else {(g.layer, g.direction): g.dc for g in e.layers if g.dc is not None}
         arrays = export.gradient_arrays(dh, dc, getattr(e, "saliency", None))
-        meta = {"model": f"{sel.task}-{label.lower()}", "tokens": a.tokens,
+        tokens = list(getattr(e, "tokens", a.tokens))  # a language model's: up to the position explained
+        meta = {"model": f"{sel.task}-{label.lower()}", "tokens": tokens,
                 "loss": getattr(e, "target_label", "sum of the last hidden state")}
         name = f"{sel.task}-{label.lower()}.gradients"
         c1, c2, c3 = st.columns(3)
@@ -65,7 +82,7 @@ def _downloads(sel: Selection, text: str, target: str | None, analyses: list) ->
                            key="grad_dl_json", on_click="ignore")
         c2.download_button("NPZ", lambda: export.gradients_to_npz(arrays), f"{name}.npz", "application/zip",
                            key="grad_dl_npz", on_click="ignore")
-        c3.download_button("CSV", lambda: export.gradients_to_csv(dh, dc, a.tokens), f"{name}.csv", "text/csv",
+        c3.download_button("CSV", lambda: export.gradients_to_csv(dh, dc, tokens), f"{name}.csv", "text/csv",
                            key="grad_dl_csv", on_click="ignore")
         st.caption("The CSV has one row per (layer, direction, step, unit): dh, and dc for an LSTM; read it with "
                    "`cells.export.read_csv`. The NPZ and JSON add the saliencies.")
