@@ -105,15 +105,42 @@ def test_type_a_sentence_and_step_with_the_keyboard(page, app, artifacts, save_s
     testing.save_step_latencies(page, artifacts / "latency_compare.json")
 
 
+class HeldPatch:
+    """Holds the server's messages from the first one carrying a patch ({update_for, ...})
+    until `release`, in order: the network made slow at the moment that matters, so the
+    patch arrives exactly when the test wants it, however fast the server computes it."""
+
+    def __init__(self, page):
+        self.held, self.holding, self.page_side = [], True, None
+        page.route_web_socket(re.compile(r"/_stcore/stream"), self.route)
+
+    def route(self, ws) -> None:
+        self.page_side, server = ws, ws.connect_to_server()
+        server.on_message(self.from_server)
+
+    def from_server(self, message) -> None:
+        raw = message if isinstance(message, bytes) else message.encode()
+        if self.holding and (self.held or b'"update_for"' in raw):
+            self.held.append(message)
+        else:
+            self.page_side.send(message)
+
+    def release(self) -> None:
+        self.holding = False
+        for message in self.held:
+            self.page_side.send(message)
+
+
 def test_play_pauses_even_when_the_patch_arrives_while_playing(page, app):
     # Regression: Play could not be paused once a second message for the component arrived.
+    patch = HeldPatch(page)
     page.goto(app.url(task="trec", text=QUESTIONS))
-    # Play as soon as the columns are there (their bars come before the charts, and the
-    # per-prefix patch a moment later), so that the patch arrives while playing.
     page.locator(SCOPE + " .rs-barpanel").first.wait_for(timeout=60_000)
     play = page.locator(SCOPE + " .rs-play")
     play.click()
-    assert not is_patched(page), "the patch came before Play: use a longer text to keep testing that race"
+    page.wait_for_timeout(300)  # playing, without the patch
+    assert patch.held and not is_patched(page)
+    patch.release()
     testing.drawn_scope(page, 60)
     key, _ = testing.stamp(page)
     patched(page)
