@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,7 +253,6 @@ def test_the_launcher_and_the_config_file_set_the_same_deployment_settings():
     both must hide tracebacks (they would show the server's paths), bind to localhost and
     send no telemetry."""
     import tomllib
-    from pathlib import Path
 
     from cells.cli import APP_FLAGS
 
@@ -278,3 +278,25 @@ def test_the_launcher_runs_one_blas_thread_unless_told_otherwise(monkeypatch):
     (argv, env), (_, env_user) = calls
     assert argv[-2:] == ["--server.port", "8999"] and str(cli.app_path()) in argv
     assert env["OPENBLAS_NUM_THREADS"] == "1" and env_user["OPENBLAS_NUM_THREADS"] == "2"
+
+
+def test_the_cartesian_plotly_js_is_served_only_when_it_is_the_installed_version(monkeypatch, tmp_path):
+    """The component serves plotly.js's cartesian bundle when it matches the plotly package's
+    own plotly.js, and that package's full bundle otherwise."""
+    import plotly
+
+    from viz_app.component import mount
+
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    shipped = mount._HERE / mount.CARTESIAN / "plotly.min.js"
+    assert mount.plotly_js_version(shipped) and mount.plotly_js_version(full)
+    root, assets = mount.plotly_js_dir()
+    want = (mount._HERE, mount.CARTESIAN) if mount.plotly_js_version(shipped) == mount.plotly_js_version(full) \
+        else (full.parents[1], "package_data")
+    assert (root, assets) == want and (root / assets / "plotly.min.js").is_file()
+    other = tmp_path / "plotly"
+    (other / "package_data").mkdir(parents=True)
+    (other / "package_data" / "plotly.min.js").write_text("/**\n* plotly.js v0.0.1\n*/\n")
+    monkeypatch.setattr(plotly, "__file__", str(other / "__init__.py"))
+    assert mount.plotly_js_dir() == (other, "package_data")
+    assert mount.plotly_js_version(tmp_path / "missing.js") is None
