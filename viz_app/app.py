@@ -17,7 +17,7 @@ from viz_app.component.mount import preload
 
 st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide")
 with st.sidebar:
-    preload()  # plotly.js (4.8 MB) loads in the browser while the views import and compute below
+    preload()  # plotly.js (1.5 MB) loads in the browser while the views import and compute below
 
 from viz_app import state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
 from viz_app.tasks import TASKS, UNTRAINED, UntrainedConfig  # noqa: E402
