@@ -7,6 +7,8 @@
 This package never imports streamlit or plotly.
 """
 
+import importlib
+
 from . import attention, tokens
 from .gradients import Gradients, LayerGradients, gradcheck, jacobian_norms
 from .params import CellWeights
@@ -16,14 +18,16 @@ from .trace import LayerTrace, Trace
 __all__ = [
     "GATES", "KINDS", "CellWeights", "Gradients", "LayerGradients", "LayerTrace", "Recurrent", "Trace",
     "attention", "from_state_dict", "from_torch", "gradcheck", "init_recurrent", "jacobian_norms", "tokens", "value_range",
-    "list_models", "load_model", "untrained_model",
+    "lab", "list_models", "load_model", "untrained_model",
 ]
 
 _ZOO = ("list_models", "load_model", "untrained_model")
 
 
 def __getattr__(name: str):
-    # The model zoo pulls in checkpoints and data code; import it only when asked for.
+    # The model zoo and the lab pull in torch, checkpoints and data code; import them only when asked for.
+    if name == "lab":
+        return importlib.import_module(".lab", __name__)
     if name in _ZOO:
         from . import zoo
 

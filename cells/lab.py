@@ -1,0 +1,388 @@
+"""The training lab: train an RNN, an LSTM or a GRU on a small task and record how it learns.
+
+    run = cells.lab.train("adding", kind="lstm", T=50, steps=2000, seed=0, clip=1.0)
+    run.history      # per step: {"step", "loss", "grad_norm", "grad_norm_clipped", "layer_grad_norms"}
+    run.evals        # [(step, loss on a fixed held-out batch)], every `eval_every` steps and at the end
+    run.model        # LabModel: .recurrent (a cells.Recurrent: trace, backward), .predict(x)
+    run.snapshots    # {step: LabModel}, every `snapshot_every` steps, step 0 included
+    run.note         # why it ended early ("" when it ran every step)
+
+The tasks (TASKS; `Task.summary` says each in one sentence):
+    sine_cosine  x_t = sin(ω t + φ) → y_t = cos(ω t + φ), every step after a 4-step warm-up; MSE
+    adding       T (value, marker) pairs, two of them marked → the sum of the marked values; MSE
+                 (predicting the mean, 1, scores 1/6 ≈ 0.17)
+    copy         k symbols, a delay of T blanks and a go marker → the k symbols again; cross-entropy
+                 over the k answers (guessing scores log n)
+    jaychou      Jay Chou's lyrics, one character after another; cross-entropy per character, and a
+                 greedy continuation of "分开" every `sample_every` steps
+
+The model is the cell (torch's nn.RNN / nn.LSTM / nn.GRU, batch first) with a linear read-out
+of its last layer: at every step, or at the last step for `adding`; `jaychou` embeds its
+characters first. Training is torch's autograd with one thread, so the same seed and
+settings give the same history, bit for bit, on one machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import data
+from .recurrent import Recurrent, from_torch
+from .tokens import Vocab, chars
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+LIMITS = {"hidden_size": (1, 256), "num_layers": (1, 3), "T": (1, 500), "batch_size": (1, 256),
+          "steps": (1, 20_000), "lr": (1e-6, 10.0)}  # a run stays within a few hundred MB and minutes
+OPTIMIZERS = ("adam", "sgd")
+SINE_WARMUP = 4  # steps before sine_cosine scores: the first sin values cannot tell rising from falling
+COPY_SYMBOLS = 8  # copy's alphabet
+SEED_TEXT = "分开"  # jaychou's samples continue it, as the tutorial's do
+
+
+class LabError(ValueError):
+    """A setting the lab refuses; the message says which and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    summary: str  # one sentence, shown on screen
+    T: int  # default length (sine_cosine's window, adding's pairs, copy's delay, jaychou's window)
+    input_size: int  # per step; jaychou's is the vocabulary's size (ids, embedded)
+    output_size: int
+    loss: str  # "mse" or "xent"
+    last_only: bool = False  # read out at the last step only (adding)
+
+
+TASKS: Mapping[str, Task] = {
+    "sine_cosine": Task("sine_cosine", "Read sin(t) over a window and output cos(t) at every step.", 50, 1, 1, "mse"),
+    "adding": Task("adding", "Read T (value, marker) pairs and output the sum of the two marked values.",
+                   50, 2, 1, "mse", last_only=True),
+    "copy": Task("copy", f"Remember 5 symbols out of {COPY_SYMBOLS}, wait T steps, then repeat them.",
+                 10, COPY_SYMBOLS + 2, COPY_SYMBOLS, "xent"),
+    "jaychou": Task("jaychou", "Predict each next character of Jay Chou's lyrics.", 35, 0, 0, "xent"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run's settings; `train`'s keyword arguments, checked by `check`."""
+
+    task: str = "adding"
+    kind: str = "lstm"
+    T: int | None = None  # None: the task's default
+    hidden_size: int = 64
+    num_layers: int = 1
+    optimizer: str = "adam"
+    lr: float = 3e-3
+    batch_size: int = 32
+    steps: int = 1000
+    clip: float | None = 1.0  # gradient norm threshold (torch's clip_grad_norm_), None = off
+    init_scale: float = 1.0  # multiplies torch's U(−1/√H, 1/√H) initial weights of the cell
+    forget_bias: float = 0.0  # added to the LSTM's b_if
+    seed: int = 0
+    batching: str = "random"  # jaychou: "random" windows, or "consecutive" (the state carries over)
+    snapshot_every: int = 0  # 0: steps // 10
+    eval_every: int = 0  # 0: steps // 20
+    sample_every: int = 0  # jaychou; 0: steps // 5
+
+    @property
+    def length(self) -> int:
+        return self.T if self.T is not None else TASKS[self.task].T
+
+
+def check(s: Settings) -> Settings:
+    """The settings if the lab can run them, else LabError naming the first bad one."""
+    if s.task not in TASKS:
+        raise LabError(f"unknown task {s.task!r}; expected one of {tuple(TASKS)}")
+    if s.kind not in CELLS:
+        raise LabError(f"unknown cell kind {s.kind!r}; expected one of {tuple(CELLS)}")
+    if s.optimizer not in OPTIMIZERS:
+        raise LabError(f"unknown optimiser {s.optimizer!r}; expected one of {OPTIMIZERS}")
+    if s.batching not in ("random", "consecutive"):
+        raise LabError(f"batching must be 'random' or 'consecutive', got {s.batching!r}")
+    values = {"hidden_size": s.hidden_size, "num_layers": s.num_layers, "T": s.length, "batch_size": s.batch_size,
+              "steps": s.steps, "lr": s.lr}
+    for name, v in values.items():
+        lo, hi = LIMITS[name]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or not lo <= v <= hi:
+            raise LabError(f"{name} must be between {lo:g} and {hi:g}, got {v!r}")
+    if s.clip is not None and not (math.isfinite(s.clip) and s.clip > 0):
+        raise LabError(f"clip must be a positive gradient norm, or None for no clipping; got {s.clip!r}")
+    if not (math.isfinite(s.init_scale) and 0 < s.init_scale <= 10):
+        raise LabError(f"init_scale must be in (0, 10], got {s.init_scale!r}")
+    if s.forget_bias and s.kind != "lstm":
+        raise LabError("forget_bias applies to LSTMs only")
+    if s.task == "adding" and s.length < 2:
+        raise LabError("the adding problem needs T ≥ 2: one marked pair in each half")
+    return s
+
+
+# -- the tasks' batches: (x, y, mask) ----------------------------------------------------------
+
+def sine_cosine(rng: np.random.Generator, B: int, T: int):
+    omega = 0.25  # rad per step: a period of 25 steps
+    t = omega * np.arange(T) + rng.uniform(0, 2 * np.pi, (B, 1))  # (B, T)
+    mask = np.arange(T) >= min(SINE_WARMUP, T - 1)  # (T,)
+    return np.sin(t)[..., None], np.cos(t)[..., None], np.broadcast_to(mask, (B, T))
+
+
+def adding(rng: np.random.Generator, B: int, T: int):
+    v = rng.uniform(0, 1, (B, T))
+    marks = np.zeros((B, T))
+    rows = np.arange(B)
+    first, second = rng.integers(0, T // 2, B), rng.integers(T // 2, T, B)
+    marks[rows, first] = marks[rows, second] = 1
+    y = (v[rows, first] + v[rows, second])[:, None, None]  # (B, 1, 1): read out at the last step
+    return np.stack([v, marks], -1), y, np.ones((B, 1), bool)
+
+
+def copy_task(rng: np.random.Generator, B: int, T: int, k: int = 5):
+    n = COPY_SYMBOLS
+    sym = rng.integers(0, n, (B, k))  # what to remember
+    L = k + T + 1 + k  # symbols, delay, go marker, answers
+    x = np.zeros((B, L, n + 2))  # one-hot: symbols 0..n−1, blank n, go n+1
+    x[:, :, n] = 1
+    x[np.arange(B)[:, None], np.arange(k), n] = 0
+    x[np.arange(B)[:, None], np.arange(k), sym] = 1
+    x[:, k + T, n], x[:, k + T, n + 1] = 0, 1
+    y = np.zeros((B, L), np.int64)
+    y[:, -k:] = sym
+    mask = np.zeros((B, L), bool)
+    mask[:, -k:] = True
+    return x, y, mask
+
+
+@cache
+def lyrics(root: str | None = None) -> tuple[Vocab, np.ndarray, np.ndarray]:
+    """The vocabulary (characters seen at least twice in training, else <unk>) and the ids of
+    the first 90 % of the lyrics (training) and the last 10 % (held out)."""
+    text = data.load_jaychou(root)
+    cut = int(len(text) * 0.9)
+    counts: dict[str, int] = {}
+    for c in text[:cut]:
+        counts[c] = counts.get(c, 0) + 1
+    vocab = Vocab(["<unk>"] + sorted((c for c, n in counts.items() if n >= 2), key=lambda c: (-counts[c], c)))
+    ids = vocab.encode(chars(text))[0]
+    return vocab, ids[:cut], ids[cut:]
+
+
+def windows(ids: np.ndarray, rng: np.random.Generator | None, B: int, T: int, step: int):
+    """B windows of T+1 ids: random starts, or (rng None) B streams through the text, the
+    `step`-th window of each following the previous one (consecutive batching)."""
+    n = len(ids) - T - 1
+    if rng is not None:
+        starts = rng.integers(0, n, B)
+    else:
+        stream = n // B
+        starts = np.arange(B) * stream + (step * T) % max(stream - T, 1)
+    w = ids[starts[:, None] + np.arange(T + 1)]  # (B, T+1)
+    return w[:, :-1], w[:, 1:], np.ones((B, T), bool)
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+class LabNet(nn.Module):
+    """x (B, T, I) or ids (B, T) → outputs (B, T, O) (adding: (B, 1, O)) and the state."""
+
+    def __init__(self, s: Settings, input_size: int, output_size: int, vocab_size: int = 0):
+        super().__init__()
+        self.last_only = TASKS[s.task].last_only
+        self.embedding = nn.Embedding(vocab_size, min(64, s.hidden_size)) if vocab_size else None
+        size = self.embedding.embedding_dim if vocab_size else input_size
+        self.rnn = CELLS[s.kind](size, s.hidden_size, s.num_layers, batch_first=True)
+        self.out = nn.Linear(s.hidden_size, output_size)
+        with torch.no_grad():
+            for p in self.rnn.parameters():
+                p.mul_(s.init_scale)
+            if s.kind == "lstm":
+                for l in range(s.num_layers):
+                    getattr(self.rnn, f"bias_ih_l{l}")[s.hidden_size : 2 * s.hidden_size] += s.forget_bias
+
+    def forward(self, x: torch.Tensor, state=None):
+        h, state = self.rnn(self.embedding(x) if self.embedding is not None else x, state)  # (B, T, H)
+        return self.out(h[:, -1:] if self.last_only else h), state
+
+
+@dataclass(frozen=True)
+class LabModel:
+    """A trained (or snapshot) lab model: its settings and a copy of its weights."""
+
+    settings: Settings
+    state: Mapping[str, torch.Tensor] = field(repr=False)
+    vocab: Vocab | None = field(default=None, repr=False)
+
+    def module(self) -> LabNet:
+        net = _net(self.settings, self.vocab)
+        net.load_state_dict(self.state)
+        return net.eval()
+
+    @property
+    def recurrent(self) -> Recurrent:
+        """The cell as cells computes it: `.trace(x)` records every gate, `.backward` the gradients."""
+        return from_torch(self.module().rnn)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """x (T, I) (jaychou: ids (T,)) → outputs (T, O), adding (1, O); logits for xent tasks."""
+        with torch.no_grad():
+            return self.module()(torch.as_tensor(np.asarray(x)[None]))[0][0].numpy()
+
+    def sample(self, prefix: str = SEED_TEXT, n: int = 20) -> str:
+        """jaychou: the greedy continuation of `prefix` by n characters."""
+        if self.vocab is None:
+            raise LabError(f"only the jaychou task writes text; this model is for {self.settings.task!r}")
+        net, ids = self.module(), self.vocab.encode(chars(prefix))[0]
+        out = []
+        with torch.no_grad():
+            z, state = net(torch.as_tensor(ids)[None])
+            for _ in range(n):
+                nxt = int(z[0, -1].argmax())
+                out.append(self.vocab.itos[nxt])
+                z, state = net(torch.tensor([[nxt]]), state)
+        return prefix + "".join(out)
+
+
+def _net(s: Settings, vocab: Vocab | None) -> LabNet:
+    task = TASKS[s.task]
+    if vocab is not None:
+        return LabNet(s, 0, len(vocab), len(vocab))
+    return LabNet(s, task.input_size, task.output_size)
+
+
+# -- training ----------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    settings: Settings
+    history: list[dict] = field(default_factory=list)
+    evals: list[tuple[int, float]] = field(default_factory=list)
+    snapshots: dict[int, LabModel] = field(default_factory=dict)
+    samples: dict[int, str] = field(default_factory=dict)  # jaychou
+    seconds: list[float] = field(default_factory=list)  # wall-clock time at each step's end
+    note: str = ""
+
+    @property
+    def model(self) -> LabModel:
+        """The model after the last step; after a divergence, the last finite snapshot."""
+        return self.snapshots[max(self.snapshots)]
+
+
+def loss_fn(task: Task, out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean over the scored steps: squared error, or cross-entropy in nats."""
+    if task.loss == "mse":
+        return ((out - y) ** 2).sum(-1)[mask].mean()
+    return nn.functional.cross_entropy(out[mask], y[mask])
+
+
+def layer_norms(net: LabNet) -> dict[str, float]:
+    """‖gradient‖₂ of each recurrent layer's parameters and of the rest (embedding, read-out)."""
+    groups: dict[str, list[torch.Tensor]] = {}
+    for name, p in net.named_parameters():
+        key = f"layer {name.rsplit('_l', 1)[1]}" if name.startswith("rnn.") else "read-out"
+        if p.grad is not None:
+            groups.setdefault(key, []).append(p.grad)
+    return {k: float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in gs])))
+            for k, gs in groups.items()}
+
+
+def train(task: str = "adding", *, on_step: Callable[[dict], bool | None] | None = None, **settings) -> Run:
+    """Train one cell on `task` (keyword settings as in `Settings`); on_step(record) after each
+    step may return True to stop. Same settings → same history on one machine."""
+    s = check(Settings(task=task, **settings))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a lab run takes one core, and is deterministic
+    try:
+        return _train(s, on_step)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(s: Settings, on_step: Callable[[dict], bool | None] | None) -> Run:
+    task, T, B = TASKS[s.task], s.length, s.batch_size
+    torch.manual_seed(s.seed)
+    rng = np.random.default_rng(s.seed)
+    vocab = None
+    if s.task == "jaychou":
+        vocab, train_ids, held_ids = lyrics()
+        batch = (lambda step: windows(train_ids, rng if s.batching == "random" else None, B, T, step))
+        held = windows(held_ids, np.random.default_rng(10_000 + s.seed), 64, T, 0)
+    else:
+        make = {"sine_cosine": sine_cosine, "adding": adding, "copy": copy_task}[s.task]
+        batch = (lambda step: make(rng, B, T))
+        held = make(np.random.default_rng(10_000 + s.seed), 256, T)  # the same batch at every evaluation
+    held = tensors(held)
+    net = _net(s, vocab)
+    params = list(net.parameters())
+    opt = (torch.optim.Adam if s.optimizer == "adam" else torch.optim.SGD)(params, lr=s.lr)
+    every = {"snapshot": s.snapshot_every or max(1, s.steps // 10), "eval": s.eval_every or max(1, s.steps // 20),
+             "sample": s.sample_every or max(1, s.steps // 5)}
+    run, state, t0 = Run(s), None, time.perf_counter()
+
+    def keep(step: int, snapshot: bool = True) -> None:
+        model = LabModel(s, copy.deepcopy(net.state_dict()), vocab)
+        if snapshot:
+            run.snapshots[step] = model
+        if vocab is not None and (step % every["sample"] == 0 or step == s.steps):
+            run.samples[step] = model.sample()
+
+    def evaluate(step: int) -> None:
+        net.eval()
+        with torch.no_grad():
+            run.evals.append((step, float(loss_fn(task, net(held[0])[0], held[1], held[2]))))
+        net.train()
+
+    keep(0)
+    evaluate(0)
+    for step in range(1, s.steps + 1):
+        x, y, mask = tensors(batch(step))
+        out, state = net(x, _carry(state, s))
+        loss = loss_fn(task, out, y, mask)
+        opt.zero_grad()
+        loss.backward()
+        layers = layer_norms(net)
+        norm = float(nn.utils.clip_grad_norm_(params, s.clip if s.clip is not None else math.inf))
+        clipped = min(norm, s.clip) if s.clip is not None else norm
+        record = {"step": step, "loss": loss.item(), "grad_norm": norm, "grad_norm_clipped": clipped,
+                  "layer_grad_norms": layers}
+        run.history.append(record)
+        if not (math.isfinite(record["loss"]) and math.isfinite(norm)):
+            what = "loss" if not math.isfinite(record["loss"]) else "gradient norm"
+            run.note = (f"diverged at step {step}: the {what} became {record['loss'] if what == 'loss' else norm}; "
+                        f"the model is the last finite snapshot (step {max(run.snapshots)})")
+            break
+        opt.step()
+        run.seconds.append(time.perf_counter() - t0)
+        if step % every["snapshot"] == 0 or step == s.steps:
+            keep(step)
+        elif vocab is not None and step % every["sample"] == 0:
+            keep(step, snapshot=False)
+        if step % every["eval"] == 0 or step == s.steps:
+            evaluate(step)
+        if on_step is not None and on_step(record):
+            run.note = f"stopped at step {step} of {s.steps}"
+            keep(step)
+            break
+    return run
+
+
+def tensors(b: tuple[np.ndarray, ...]) -> tuple[torch.Tensor, ...]:
+    """A batch's arrays as torch wants them: float32 values, int64 ids, a bool mask."""
+    return tuple(torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32 if a.dtype.kind == "f" else None)
+                 for a in b)
+
+
+def _carry(state, s: Settings):
+    """Consecutive batching carries the state over (detached: backpropagation stops at the
+    batch's start); otherwise every batch starts from zeros."""
+    if state is None or s.batching != "consecutive" or s.task != "jaychou":
+        return None
+    return tuple(t.detach() for t in state) if isinstance(state, tuple) else state.detach()
