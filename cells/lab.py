@@ -267,7 +267,7 @@ class Run:
     evals: list[tuple[int, float]] = field(default_factory=list)
     snapshots: dict[int, LabModel] = field(default_factory=dict)
     samples: dict[int, str] = field(default_factory=dict)  # jaychou
-    seconds: list[float] = field(default_factory=list)  # wall-clock time at each step's end
+    seconds: list[float] = field(default_factory=list)  # seconds spent training, at each step's end
     note: str = ""
 
     @property
@@ -297,81 +297,105 @@ def layer_norms(net: LabNet) -> dict[str, float]:
 def train(task: str = "adding", *, on_step: Callable[[dict], bool | None] | None = None, **settings) -> Run:
     """Train one cell on `task` (keyword settings as in `Settings`); on_step(record) after each
     step may return True to stop. Same settings → same history on one machine."""
-    s = check(Settings(task=task, **settings))
+    trainer = Trainer(check(Settings(task=task, **settings)))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a lab run takes one core, and is deterministic
     try:
-        return _train(s, on_step)
+        while not trainer.done:
+            record = trainer.step()
+            if on_step is not None and on_step(record):
+                trainer.stop()
     finally:
         torch.set_num_threads(threads)
+    return trainer.run
 
 
-def _train(s: Settings, on_step: Callable[[dict], bool | None] | None) -> Run:
-    task, T, B = TASKS[s.task], s.length, s.batch_size
-    torch.manual_seed(s.seed)
-    rng = np.random.default_rng(s.seed)
-    vocab = None
-    if s.task == "jaychou":
-        vocab, train_ids, held_ids = lyrics()
-        batch = (lambda step: windows(train_ids, rng if s.batching == "random" else None, B, T, step))
-        held = windows(held_ids, np.random.default_rng(10_000 + s.seed), 64, T, 0)
-    else:
-        make = {"sine_cosine": sine_cosine, "adding": adding, "copy": copy_task}[s.task]
-        batch = (lambda step: make(rng, B, T))
-        held = make(np.random.default_rng(10_000 + s.seed), 256, T)  # the same batch at every evaluation
-    held = tensors(held)
-    net = _net(s, vocab)
-    params = list(net.parameters())
-    opt = (torch.optim.Adam if s.optimizer == "adam" else torch.optim.SGD)(params, lr=s.lr)
-    every = {"snapshot": s.snapshot_every or max(1, s.steps // 10), "eval": s.eval_every or max(1, s.steps // 20),
-             "sample": s.sample_every or max(1, s.steps // 5)}
-    run, state, t0 = Run(s), None, time.perf_counter()
+class Trainer:
+    """One run, a step at a time (`train` loops over it; the app interleaves three cells').
 
-    def keep(step: int, snapshot: bool = True) -> None:
-        model = LabModel(s, copy.deepcopy(net.state_dict()), vocab)
-        if snapshot:
-            run.snapshots[step] = model
-        if vocab is not None and (step % every["sample"] == 0 or step == s.steps):
-            run.samples[step] = model.sample()
+    Its torch RNG is used only while constructing it, and its data come from its own numpy
+    generator, so trainers stepped in turn give the histories each would give alone."""
 
-    def evaluate(step: int) -> None:
-        net.eval()
-        with torch.no_grad():
-            run.evals.append((step, float(loss_fn(task, net(held[0])[0], held[1], held[2]))))
-        net.train()
+    def __init__(self, s: Settings):
+        self.task, T, B = TASKS[s.task], s.length, s.batch_size
+        rng = np.random.default_rng(s.seed)
+        self.vocab = None
+        if s.task == "jaychou":
+            self.vocab, train_ids, held_ids = lyrics()
+            self.batch = lambda step: windows(train_ids, rng if s.batching == "random" else None, B, T, step)
+            held = windows(held_ids, np.random.default_rng(10_000 + s.seed), 64, T, 0)
+        else:
+            make = {"sine_cosine": sine_cosine, "adding": adding, "copy": copy_task}[s.task]
+            self.batch = lambda step: make(rng, B, T)
+            held = make(np.random.default_rng(10_000 + s.seed), 256, T)  # the same batch at every evaluation
+        self.held = tensors(held)
+        torch.manual_seed(s.seed)
+        self.net = _net(s, self.vocab)
+        self.params = list(self.net.parameters())
+        self.opt = (torch.optim.Adam if s.optimizer == "adam" else torch.optim.SGD)(self.params, lr=s.lr)
+        self.every = {"snapshot": s.snapshot_every or max(1, s.steps // 10),
+                      "eval": s.eval_every or max(1, s.steps // 20), "sample": s.sample_every or max(1, s.steps // 5)}
+        self.settings, self.run, self.state, self.busy = s, Run(s), None, 0.0
+        self.keep(0)
+        self.evaluate(0)
 
-    keep(0)
-    evaluate(0)
-    for step in range(1, s.steps + 1):
-        x, y, mask = tensors(batch(step))
-        out, state = net(x, _carry(state, s))
-        loss = loss_fn(task, out, y, mask)
-        opt.zero_grad()
+    @property
+    def steps_done(self) -> int:
+        return len(self.run.history)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.run.note) or self.steps_done >= self.settings.steps
+
+    def step(self) -> dict:
+        """One optimisation step; its record (also appended to run.history)."""
+        t0, s, step = time.perf_counter(), self.settings, self.steps_done + 1
+        x, y, mask = tensors(self.batch(step))
+        out, self.state = self.net(x, _carry(self.state, s))
+        loss = loss_fn(self.task, out, y, mask)
+        self.opt.zero_grad()
         loss.backward()
-        layers = layer_norms(net)
-        norm = float(nn.utils.clip_grad_norm_(params, s.clip if s.clip is not None else math.inf))
-        clipped = min(norm, s.clip) if s.clip is not None else norm
-        record = {"step": step, "loss": loss.item(), "grad_norm": norm, "grad_norm_clipped": clipped,
-                  "layer_grad_norms": layers}
-        run.history.append(record)
+        layers = layer_norms(self.net)
+        norm = float(nn.utils.clip_grad_norm_(self.params, s.clip if s.clip is not None else math.inf))
+        record = {"step": step, "loss": loss.item(), "grad_norm": norm,
+                  "grad_norm_clipped": min(norm, s.clip) if s.clip is not None else norm, "layer_grad_norms": layers}
+        self.run.history.append(record)
         if not (math.isfinite(record["loss"]) and math.isfinite(norm)):
-            what = "loss" if not math.isfinite(record["loss"]) else "gradient norm"
-            run.note = (f"diverged at step {step}: the {what} became {record['loss'] if what == 'loss' else norm}; "
-                        f"the model is the last finite snapshot (step {max(run.snapshots)})")
-            break
-        opt.step()
-        run.seconds.append(time.perf_counter() - t0)
-        if step % every["snapshot"] == 0 or step == s.steps:
-            keep(step)
-        elif vocab is not None and step % every["sample"] == 0:
-            keep(step, snapshot=False)
-        if step % every["eval"] == 0 or step == s.steps:
-            evaluate(step)
-        if on_step is not None and on_step(record):
-            run.note = f"stopped at step {step} of {s.steps}"
-            keep(step)
-            break
-    return run
+            what, value = ("loss", record["loss"]) if not math.isfinite(record["loss"]) else ("gradient norm", norm)
+            self.run.note = (f"diverged at step {step}: the {what} became {value}; "
+                             f"the model is the last finite snapshot (step {max(self.run.snapshots)})")
+            return record
+        self.opt.step()
+        if step % self.every["snapshot"] == 0 or step == s.steps:
+            self.keep(step)
+        elif self.vocab is not None and step % self.every["sample"] == 0:
+            self.keep(step, snapshot=False)
+        if step % self.every["eval"] == 0 or step == s.steps:
+            self.evaluate(step)
+        self.busy += time.perf_counter() - t0
+        self.run.seconds.append(self.busy)
+        return record
+
+    def stop(self) -> None:
+        """End the run here, keeping a snapshot of where it got to."""
+        if not self.done:
+            self.run.note = f"stopped at step {self.steps_done} of {self.settings.steps}"
+            if self.steps_done not in self.run.snapshots:
+                self.keep(self.steps_done)
+
+    def keep(self, step: int, snapshot: bool = True) -> None:
+        model = LabModel(self.settings, copy.deepcopy(self.net.state_dict()), self.vocab)
+        if snapshot:
+            self.run.snapshots[step] = model
+        if self.vocab is not None and (step % self.every["sample"] == 0 or step == self.settings.steps):
+            self.run.samples[step] = model.sample()
+
+    def evaluate(self, step: int) -> None:
+        self.net.eval()
+        with torch.no_grad():
+            x, y, mask = self.held
+            self.run.evals.append((step, float(loss_fn(self.task, self.net(x)[0], y, mask))))
+        self.net.train()
 
 
 def tensors(b: tuple[np.ndarray, ...]) -> tuple[torch.Tensor, ...]:

@@ -56,6 +56,22 @@ def test_the_same_seed_gives_the_same_history_bit_for_bit():
     assert c.history != a.history
 
 
+def test_trainers_stepped_in_turn_give_what_each_gives_alone():
+    kinds = ("rnn", "lstm", "gru")
+    alone = [lab.train("copy", kind=k, **SHORT).history for k in kinds]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        trainers = [lab.Trainer(lab.check(lab.Settings(task="copy", kind=k, **SHORT))) for k in kinds]
+        while not all(t.done for t in trainers):
+            for t in trainers:
+                if not t.done:
+                    t.step()
+    finally:
+        torch.set_num_threads(threads)
+    assert [t.run.history for t in trainers] == alone
+
+
 def test_each_layers_gradient_norm_makes_up_the_total_and_clipping_caps_it():
     run = lab.train("sine_cosine", kind="lstm", num_layers=2, clip=1e-3, **SHORT)
     for r in run.history:
