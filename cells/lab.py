@@ -25,10 +25,11 @@ settings give the same history, bit for bit, on one machine.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 
 import numpy as np
@@ -410,3 +411,34 @@ def _carry(state, s: Settings):
     if state is None or s.batching != "consecutive" or s.task != "jaychou":
         return None
     return tuple(t.detach() for t in state) if isinstance(state, tuple) else state.detach()
+
+
+# -- what the lab downloads --------------------------------------------------------------------
+
+def history_csv(histories: Mapping[str, list[dict]]) -> bytes:
+    """One row per (cell, step): cell, step, loss, grad_norm, grad_norm_clipped, then each
+    layer group's gradient norm ("layer 0", …, "read-out"; empty where a cell has none)."""
+    groups = list(dict.fromkeys(g for h in histories.values() for r in h[:1] for g in r["layer_grad_norms"]))
+    lines = [",".join(["cell", "step", "loss", "grad_norm", "grad_norm_clipped", *groups])]
+    for cell, h in histories.items():
+        for r in h:
+            norms = [repr(r["layer_grad_norms"][g]) if g in r["layer_grad_norms"] else "" for g in groups]
+            lines.append(",".join([cell, str(r["step"]), repr(r["loss"]), repr(r["grad_norm"]),
+                                   repr(r["grad_norm_clipped"]), *norms]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def history_json(runs: Mapping[str, Run]) -> bytes:
+    """Every run's settings, history, held-out losses, samples and note; non-finite numbers as strings."""
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return str(v)
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    doc = {cell: {"settings": asdict(r.settings), "history": r.history, "evals": r.evals, "samples": r.samples,
+                  "note": r.note} for cell, r in runs.items()}
+    return json.dumps(clean(doc), ensure_ascii=False, allow_nan=False).encode()

@@ -3,6 +3,9 @@ clipping, divergence, stopping, determinism and every refused setting."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
 
 import numpy as np
@@ -164,6 +167,22 @@ def test_bad_settings_are_refused_before_anything_runs(bad, match):
     with pytest.raises(lab.LabError, match=match):
         lab.train("adding", on_step=calls.append, **bad)
     assert calls == []
+
+
+def test_the_downloads_hold_every_record():
+    run = lab.train("adding", kind="lstm", num_layers=2, **SHORT)
+    rows = list(csv.DictReader(io.StringIO(lab.history_csv({"LSTM": run.history}).decode())))
+    assert len(rows) == len(run.history)
+    for row, r in zip(rows, run.history):
+        assert (row["cell"], int(row["step"]), float(row["loss"]), float(row["grad_norm"])) == \
+            ("LSTM", r["step"], r["loss"], r["grad_norm"])
+        assert float(row["layer 1"]) == r["layer_grad_norms"]["layer 1"]
+    doc = json.loads(lab.history_json({"LSTM": run}))
+    assert doc["LSTM"]["history"] == json.loads(json.dumps(run.history)) and doc["LSTM"]["settings"]["num_layers"] == 2
+    diverged = lab.train("sine_cosine", kind="rnn", optimizer="sgd", lr=10.0, clip=None, init_scale=10.0, steps=200,
+                         hidden_size=16)
+    last = json.loads(lab.history_json({"RNN": diverged}))["RNN"]["history"][-1]
+    assert "nan" in (last["loss"], last["grad_norm"]) or "inf" in (last["loss"], last["grad_norm"])
 
 
 def test_an_unknown_task_is_refused():
