@@ -9,8 +9,6 @@ package is installed.
 
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 from viz_app.component.mount import preload
@@ -21,17 +19,17 @@ with st.sidebar:
 
 from viz_app import state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
 from viz_app.tasks import TASKS, UNTRAINED, UntrainedConfig  # noqa: E402
-from viz_app.views import attention, cell, compare, gradients, language_model  # noqa: E402
+from viz_app.views import attention, cell, compare, gradients, lab, language_model  # noqa: E402
 from viz_app.views.common import Selection  # noqa: E402
 
-VIEWS = (compare, cell, attention, language_model, gradients)  # Compare is the landing view
+VIEWS = (compare, cell, attention, language_model, gradients, lab)  # Compare is the landing view
 
 
 def task_picker() -> tuple[str, UntrainedConfig]:
     """The task, and for the untrained cells their sliders' settings."""
     st.session_state.setdefault("_task_prev", st.session_state["task"])
     task = st.sidebar.selectbox("Task", list(TASKS), format_func=lambda k: TASKS[k].label, key="task",
-                                on_change=_task_changed)
+                                on_change=_task_changed, persist_state="session")
     cfg = UntrainedConfig()
     if task == UNTRAINED:
         cfg = UntrainedConfig(
@@ -52,14 +50,23 @@ def _task_changed() -> None:
     ss["_task_prev"] = ss["task"]
 
 
+def selection(view) -> Selection:
+    """The sidebar's task and the text box, for the views that read a text; both keep their
+    values for the session while a view without them (the lab) is open."""
+    if getattr(view, "READS_TEXT", True):
+        task, cfg = task_picker()
+        return Selection(task, cfg, st.text_input("Text (press Enter to read it)", key="text", persist_state="session"))
+    ss = st.session_state
+    return Selection(ss["task"], UntrainedConfig(), ss["text"])
+
+
 old_view = state.load()
-task, cfg = task_picker()
-text = st.text_input("Text (press Enter to read it)", key="text")
-sel = Selection(task, cfg, text)
-pages = {v.URL_PATH: st.Page(partial(v.render, sel), title=v.TITLE, icon=v.ICON, url_path=v.URL_PATH,
+chosen: dict[str, Selection] = {}  # filled once the page is known, before it runs
+pages = {v.URL_PATH: st.Page(lambda v=v: v.render(chosen["sel"]), title=v.TITLE, icon=v.ICON, url_path=v.URL_PATH,
                              default=v is VIEWS[0]) for v in VIEWS}
 page = st.navigation(list(pages.values()), position="top")
 if old_view in pages and pages[old_view] is not page:
     st.switch_page(pages[old_view])
+chosen["sel"] = selection(next(v for v in VIEWS if pages[v.URL_PATH] is page))
 page.run()
 state.save()

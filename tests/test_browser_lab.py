@@ -1,0 +1,109 @@
+"""End to end in a real browser, the Training lab: start a run of the three cells, watch the
+page update while it trains, pause (the step holds), resume, stop; the downloaded CSV is
+the run's history; closing the tab ends the run within seconds. Debian's Chromium, driven
+by Playwright, against `streamlit run`; fails on a console error, a page error, a failed
+request or a Streamlit exception box (testing.Session.tab). Screenshot:
+docs/screenshots/lab.png.
+
+Skips locally without /usr/bin/chromium or playwright; with CI=true it fails instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from viz_app import testing
+
+pytestmark = pytest.mark.browser
+
+app, page = testing.browser_fixtures("streamlit-lab")  # one server and browser for the module, a tab per test
+PROGRESS = '[data-testid="stProgress"]'
+
+
+def progress(page) -> tuple[str, int]:
+    """The progress bar's state word and step."""
+    text = page.locator(PROGRESS).inner_text()
+    m = re.match(r"(\w[\w ()]*?): step ([\d,]+) of", text)
+    assert m, text
+    return m.group(1), int(m.group(2).replace(",", ""))
+
+
+def wait_progress(page, pred, timeout: float = 30.0) -> tuple[str, int]:
+    page.wait_for_function(
+        f"""() => {{ const e = document.querySelector('{PROGRESS}'); if (!e) return false;
+            const m = e.innerText.match(/(\\w[\\w ()]*?): step ([\\d,]+) of/); return m && ({pred})(m[1], +m[2].replace(/,/g, '')); }}""",
+        timeout=timeout * 1000, polling=100)
+    return progress(page)
+
+
+def set_number(page, label: str, value) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def test_start_watch_pause_resume_stop_and_download(page, app, save_screenshot):
+    page.goto(app.url("lab"))
+    page.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+    # The adding problem (its defaults), steps raised so the run outlasts the test.
+    page.get_by_label("Lab task").click()
+    page.get_by_role("option", name="adding").click()
+    set_number(page, "Steps", 20_000)
+    page.get_by_role("button", name="▶ Start").click()
+    state, first = wait_progress(page, "(s, t) => s === 'Training' && t > 0", 60)
+    _, later = wait_progress(page, f"(s, t) => t > {first}")  # the page updates while it trains
+    plots = page.locator(".js-plotly-plot")
+    assert plots.count() == 3 and plots.evaluate_all(f"(gs) => gs.every(g => g.querySelector({testing.PNG_BUTTON!r}))")
+
+    page.get_by_role("button", name="⏸ Pause").click()
+    state, held = wait_progress(page, "(s, t) => s === 'Paused'")
+    page.wait_for_timeout(2_500)  # the test is about time: nothing may train while paused
+    assert progress(page) == ("Paused", held)
+    page.get_by_role("button", name="▶ Resume").click()
+    wait_progress(page, f"(s, t) => s === 'Training' && t > {held}")
+    save_screenshot(page, "lab", full_page=True)
+    page.get_by_role("button", name="■ Stop").click()
+    state, stopped = wait_progress(page, "(s, t) => s === 'Stopped'")
+    page.wait_for_timeout(1_500)
+    assert progress(page) == ("Stopped", stopped) and stopped < 20_000
+
+    page.get_by_text("Download the runs (JSON, CSV)").click()
+    name, data = testing.download(page, page.get_by_role("button", name="CSV", exact=True))
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert name == "rnnscope-lab-adding.csv"
+    assert [sum(r["cell"] == c for r in rows) for c in ("RNN", "LSTM", "GRU")] == [stopped] * 3
+    assert all(float(r["grad_norm_clipped"]) <= 1.0 + 1e-9 for r in rows)  # clipped at the default 1.0
+
+
+def test_a_closed_tab_ends_its_run(page, app):
+    page.goto(app.url("lab"))
+    page.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+    set_number(page, "Steps", 20_000)
+    page.get_by_role("button", name="▶ Start").click()
+    wait_progress(page, "(s, t) => s === 'Training' && t > 0", 60)
+    assert "1 run training on this server now" in page.locator("body").inner_text()
+    page.close()
+    # Another tab sees the run end within seconds (the server checks its session every second).
+    other = app.ctx.new_page()
+    try:
+        other.goto(app.url("lab"))
+        other.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+        other.get_by_text("No run is training on this server now").wait_for(timeout=15_000)
+    finally:
+        other.close()
+
+
+def test_the_other_views_task_and_text_survive_a_visit_to_the_lab(page, app):
+    page.goto(app.url(task="trec", text="who is it ?"))
+    testing.drawn_scope(page, 60)
+    page.get_by_role("link", name="Training lab").click()
+    page.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+    assert page.get_by_label("Text (press Enter to read it)").count() == 0
+    page.get_by_role("link", name="Compare").click()
+    testing.drawn_scope(page, 60)
+    assert page.get_by_label("Text (press Enter to read it)").input_value() == "who is it ?"
+    assert page.locator('[data-testid="stSidebar"] input[aria-label="Task"]').input_value() == "Question type (TREC)"

@@ -1,0 +1,93 @@
+"""Charts of the training lab: loss curves, gradient norms before and after clipping, per layer. Pure.
+
+    spec = loss_curves({"LSTM": run.history}, {"LSTM": run.evals}, log=True)   # a plotly JSON dict
+    go.Figure(spec).show()                                                       # in a notebook
+
+Step is on x in all three; one colour per cell (the Gradients view's). Long histories are
+thinned to at most `POINTS` points a line, every k-th step and always the last, and the
+axis title says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .gradients import BG, COLOURS
+
+POINTS = 1500  # per line; a 20,000-step run stays quick to redraw every second
+DASHES = ("solid", "dot", "dash", "dashdot")
+
+
+def thin(n: int) -> tuple[range, int]:
+    """The indices of an n-long history to draw and the stride."""
+    k = max(1, -(-n // POINTS))
+    idx = list(range(0, n, k))
+    if n and idx[-1] != n - 1:
+        idx.append(n - 1)
+    return idx, k
+
+
+def _layout(ytitle: str, log: bool, k: int) -> dict:
+    return {**BG, "height": 300, "margin": {"l": 60, "r": 10, "t": 10, "b": 40},
+            "xaxis": {"title": {"text": "step" + (f" (every {k}th drawn)" if k > 1 else "")}},
+            "yaxis": {"title": {"text": ytitle}, "type": "log" if log else "linear", "exponentformat": "power"},
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"}}
+
+
+def _line(name: str, xs: Sequence, ys: Sequence, colour: str, dash: str = "solid", width: float = 1.5) -> dict:
+    return {"type": "scatter", "mode": "lines", "name": name, "x": list(xs), "y": list(ys),
+            "line": {"color": colour, "dash": dash, "width": width}}
+
+
+def _finite(v: float) -> float | None:
+    return v if v == v and abs(v) != float("inf") else None  # JSON has no inf/NaN: a gap in the line
+
+
+def loss_curves(histories: Mapping[str, list[dict]], evals: Mapping[str, list[tuple[int, float]]] | None = None,
+                log: bool = True, ytitle: str = "loss") -> dict:
+    """Each cell's training loss per step (thin line) and held-out loss (thick, dashed)."""
+    n = max((len(h) for h in histories.values()), default=0)
+    idx, k = thin(n)
+    data = []
+    for cell, h in histories.items():
+        rows = [h[i] for i in idx if i < len(h)]
+        data.append(_line(f"{cell} training", [r["step"] for r in rows], [_finite(r["loss"]) for r in rows],
+                          COLOURS.get(cell, "#888"), width=1))
+        if evals and evals.get(cell):
+            steps, losses = zip(*evals[cell])
+            data.append(_line(f"{cell} held out", steps, [_finite(v) for v in losses], COLOURS.get(cell, "#888"),
+                              "dash", 2.5))
+    return {"data": data, "layout": _layout(ytitle + (" (log)" if log else ""), log, k)}
+
+
+def gradient_norms(histories: Mapping[str, list[dict]], clip: float | None = None) -> dict:
+    """‖gradient‖ per step before clipping (solid) and after (dotted), and the threshold."""
+    n = max((len(h) for h in histories.values()), default=0)
+    idx, k = thin(n)
+    data = []
+    for cell, h in histories.items():
+        rows = [h[i] for i in idx if i < len(h)]
+        steps = [r["step"] for r in rows]
+        data.append(_line(f"{cell} before clipping", steps, [_finite(r["grad_norm"]) for r in rows], COLOURS.get(cell, "#888")))
+        if clip is not None:
+            data.append(_line(f"{cell} after", steps, [_finite(r["grad_norm_clipped"]) for r in rows],
+                              COLOURS.get(cell, "#888"), "dot", 2.5))
+    layout = _layout("‖gradient‖₂ (log)", True, k)
+    if clip is not None:
+        layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": clip, "y1": clip,
+                             "line": {"color": "#888", "width": 1, "dash": "dash"}}]
+    return {"data": data, "layout": layout}
+
+
+def layer_norms(histories: Mapping[str, list[dict]]) -> dict:
+    """‖gradient‖ of each layer's parameters (and the read-out's) per step, before clipping."""
+    n = max((len(h) for h in histories.values()), default=0)
+    idx, k = thin(n)
+    data = []
+    for cell, h in histories.items():
+        rows = [h[i] for i in idx if i < len(h)]
+        groups = list(rows[0]["layer_grad_norms"]) if rows else []
+        for g, dash in zip(groups, DASHES * 3):
+            data.append(_line(f"{cell} {g}", [r["step"] for r in rows],
+                              [_finite(r["layer_grad_norms"][g]) for r in rows], COLOURS.get(cell, "#888"), dash))
+    return {"data": data, "layout": _layout("‖gradient‖₂ per layer (log)", True, k)}

@@ -1,0 +1,175 @@
+"""Training lab: train an RNN, an LSTM and a GRU side by side on a small task and watch them learn.
+
+The controls set one run (cells.lab.Settings, the same for the three cells); Start hands
+it to a background job (viz_app/jobs.py), one per tab. A fragment redraws the progress
+every second while the job trains: the loss curves, the gradient norm before and after
+clipping, per-layer gradient norms, steps per second and time left, and for the lyrics
+the held-out perplexity and each model's latest continuation of "分开". The lab has its
+own tasks: the page shows neither the other views' task nor their text box.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from cells import lab
+
+from .. import checks, jobs
+from ..charts import lab as charts
+from ..tasks import KINDS
+from .common import Selection
+
+TITLE, URL_PATH, ICON = "Training lab", "lab", ":material/model_training:"
+READS_TEXT = False  # the app draws neither the sidebar's task nor the text box here
+NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+LENGTHS = {  # the slider of each task's T: (label, lowest, highest)
+    "sine_cosine": ("Window (steps)", 10, 200),
+    "adding": ("Sequence length T", 10, 200),
+    "copy": ("Delay before repeating (steps)", 1, 100),
+    "jaychou": ("Window (characters)", 5, 100),
+}
+DEFAULTS = {  # per task, settings that learn within a minute on one core (docs/APP.md, the lab's table)
+    "sine_cosine": {"lr": 1e-2, "hidden_size": 32, "steps": 500, "batch_size": 32},
+    "adding": {"lr": 3e-3, "hidden_size": 64, "steps": 3000, "batch_size": 32},
+    "copy": {"lr": 3e-3, "hidden_size": 64, "steps": 3000, "batch_size": 32},
+    "jaychou": {"lr": 3e-3, "hidden_size": 128, "steps": 2000, "batch_size": 32},
+}
+STATES = {"running": "Training", "paused": "Paused", "done": "Done", "stopped": "Stopped",
+          "failed": "Failed", "closed": "Ended (the tab was closed)"}
+
+
+def render(sel: Selection) -> None:
+    session = get_script_run_ctx().session_id
+    notes = st.container()
+    with st.form("lab"):
+        settings = controls()
+        started = st.form_submit_button("▶ Start", type="primary")
+    if started:
+        try:
+            jobs.start(session, settings)
+        except lab.LabError as e:
+            with notes:
+                checks.show([checks.error(f"The lab cannot start this run: {e}")])
+    job = jobs.get(session)
+    cols = st.columns([1, 1, 1, 4])
+    if job is not None:  # callbacks: the state changes before the page is drawn
+        if job.state == "running":
+            cols[0].button("⏸ Pause", key="lab_pause", on_click=job.pause)
+        elif job.state == "paused":
+            cols[0].button("▶ Resume", key="lab_resume", on_click=job.resume)
+        if job.training:
+            cols[1].button("■ Stop", key="lab_stop", on_click=job.stop)
+        cols[2].button("Reset", key="lab_reset", on_click=jobs.reset, args=(session,),
+                       help="Stop the run and clear its charts")
+    cols[3].caption(f"Caps: hidden size ≤ {lab.LIMITS['hidden_size'][1]}, layers ≤ {lab.LIMITS['num_layers'][1]}, "
+                    f"T ≤ {lab.LIMITS['T'][1]}, batch ≤ {lab.LIMITS['batch_size'][1]}, "
+                    f"steps ≤ {lab.LIMITS['steps'][1]:,}; one run per tab, on one CPU thread. {training_now()}")
+    if job is not None:
+        live(job)
+
+
+def training_now() -> str:
+    n, _ = jobs.count()
+    return "No run is training on this server now." if n == 0 else \
+        f"{n} run{'s' if n > 1 else ''} training on this server now."
+
+
+def controls() -> list[lab.Settings]:
+    """The form's widgets; one Settings per chosen cell."""
+    a, b, c, d = st.columns(4)
+    task = a.selectbox("Lab task", list(lab.TASKS), format_func=lambda t: t.replace("_", " → " if t == "sine_cosine" else " "),
+                       key="lab_task")
+    a.caption(lab.TASKS[task].summary)
+    label, lo, hi = LENGTHS[task]
+    T = a.slider(label, lo, hi, min(max(lab.TASKS[task].T, lo), hi), key=f"lab_T_{task}")
+    kinds = [k for k in KINDS if b.checkbox(NAMES[k], True, key=f"lab_on_{k}")]
+    d_ = DEFAULTS[task]
+    hidden = b.number_input("Hidden size", 1, lab.LIMITS["hidden_size"][1], d_["hidden_size"], key=f"lab_H_{task}")
+    layers = b.number_input("Layers", 1, lab.LIMITS["num_layers"][1], 1, key="lab_layers")
+    optimizer = c.selectbox("Optimiser", ["adam", "sgd"], format_func=str.capitalize, key="lab_opt")
+    lr = c.number_input("Learning rate", 0.0, 100.0, d_["lr"], format="%g", step=1e-3, key=f"lab_lr_{task}")
+    batch = c.number_input("Batch size", 1, lab.LIMITS["batch_size"][1], d_["batch_size"], key="lab_batch")
+    steps = c.number_input("Steps", 1, lab.LIMITS["steps"][1], d_["steps"], step=100, key=f"lab_steps_{task}")
+    clip = d.number_input("Clip the gradient norm at (0 = off)", 0.0, 1e6, 1.0, step=0.5, key="lab_clip")
+    init_scale = d.number_input("Init scale", 0.01, 10.0, 1.0, step=0.1, key="lab_init",
+                                help="Multiplies torch's initial weights of the cells: small vanishes, large explodes")
+    forget_bias = d.number_input("Forget bias (LSTM only)", -5.0, 5.0, 0.0, step=0.5, key="lab_fb")
+    seed = d.number_input("Seed", 0, 10_000, 0, key="lab_seed")
+    batching = "random"
+    if task == "jaychou":
+        batching = a.radio("Batches", ["random", "consecutive"], horizontal=True, key="lab_batching",
+                           help="random windows, or consecutive ones that carry the state over (stateful)")
+    return [lab.Settings(task=task, kind=k, T=int(T), hidden_size=int(hidden), num_layers=int(layers),
+                         optimizer=optimizer, lr=float(lr), batch_size=int(batch), steps=int(steps),
+                         clip=float(clip) or None, init_scale=float(init_scale),
+                         forget_bias=float(forget_bias) if k == "lstm" else 0.0, seed=int(seed), batching=batching)
+            for k in kinds]
+
+
+def live(job: jobs.Job) -> None:
+    """The job's progress, redrawn every second while it trains."""
+    training = job.training
+
+    @st.fragment(run_every=1.0 if training else None)
+    def progress() -> None:
+        if training and not job.training:
+            st.rerun()  # it ended: redraw the page once, without the timer and with the right buttons
+        draw(job.view())
+
+    progress()
+
+
+def draw(p: jobs.Progress) -> None:
+    s0 = p.settings[0]
+    names = [NAMES[s.kind] for s in p.settings]
+    done, total = p.steps_done, p.steps_total
+    rate = done / p.seconds if p.seconds > 0 else 0.0
+    left = f" · about {math.ceil((total - done) / rate)} s left" if rate and p.state == "running" else ""
+    st.progress(min(done / total, 1.0), text=f"{STATES[p.state]}: step {done:,} of {total:,} · {rate:.0f} steps/s{left}")
+    messages = [checks.warning(f"{n}: {note}") for n, note in zip(names, p.notes) if note.startswith("diverged")]
+    if p.error:
+        messages.append(checks.error(f"The run failed: {p.error}"))
+    checks.show(messages)
+
+    histories = dict(zip(names, p.histories))
+    lm = s0.task == "jaychou"
+    log = st.toggle("Log scale", True, key="lab_log")
+    st.markdown("**Loss** (thin: each training batch; thick dashed: the same held-out batch"
+                + (", in nats per character" if lm else "") + ")")
+    st.plotly_chart(charts.loss_curves(histories, dict(zip(names, p.evals)), log=log), key="lab_loss")
+    left_col, right_col = st.columns(2)
+    with left_col:
+        st.markdown("**Gradient norm**, before clipping (solid) and after (dotted)")
+        st.plotly_chart(charts.gradient_norms(histories, s0.clip), key="lab_grad")
+    with right_col:
+        st.markdown("**Gradient norm per layer**, before clipping")
+        st.plotly_chart(charts.layer_norms(histories), key="lab_layers_chart")
+    rows = [{"cell": n, "step": e[-1][0], "held-out loss": e[-1][1]} for n, e in zip(names, p.evals) if e]
+    if lm:
+        for r in rows:
+            r["perplexity"] = math.exp(min(r["held-out loss"], 700.0))
+    st.dataframe(rows, hide_index=True, width="content")
+    if lm:
+        for n, samples in zip(names, p.samples):
+            if samples:
+                step = max(samples)
+                st.text(f"{n}, step {step}: {samples[step]}")
+    downloads(p, names)
+
+
+def downloads(p: jobs.Progress, names: list[str]) -> None:
+    runs = {n: lab.Run(s, h, e, samples=sm, note=note)
+            for n, s, h, e, sm, note in zip(names, p.settings, p.histories, p.evals, p.samples, p.notes)}
+    with st.expander("Download the runs (JSON, CSV)"):
+        c1, c2 = st.columns(2)
+        stem = f"rnnscope-lab-{p.settings[0].task}"
+        c1.download_button("JSON", lambda: lab.history_json(runs), f"{stem}.json", "application/json",
+                           key="lab_dl_json", on_click="ignore")
+        c2.download_button("CSV", lambda: lab.history_csv({n: r.history for n, r in runs.items()}), f"{stem}.csv",
+                           "text/csv", key="lab_dl_csv", on_click="ignore")
+        st.caption("JSON: each cell's settings, every step's record, the held-out losses, samples and note. "
+                   "CSV: one row per cell and step, with the loss, the gradient norm before and after clipping "
+                   "and each layer's. Each chart's camera icon saves it as PNG.")
