@@ -137,3 +137,28 @@ def test_the_lab_shows_no_text_box_and_keeps_the_other_views_task_and_text():
     at.run()
     assert at.session_state["task"] == "trec" and at.session_state["text"] == "who is it ?"
     assert at.query_params["task"] == "trec" and at.query_params["text"] == "who is it ?"
+
+
+def test_a_diverging_run_says_so_and_keeps_its_last_finite_snapshot(lab_page):
+    at = lab_page
+    job = start(at, lab_task="sine_cosine", lab_opt="sgd", lab_lr_sine_cosine=10.0, lab_init=10.0, lab_clip=0.0,
+                lab_on_lstm=False, lab_on_gru=False, lab_steps_sine_cosine=500)
+    until(lambda: job.state == "done")
+    at.run()
+    assert not at.exception and not at.error  # a diverged run is a warning
+    (note,) = [m for m in said(at, ("warning",)) if m.startswith("RNN: diverged at step")]
+    assert "the model is the last finite snapshot" in note
+    assert job.view().settings[0].clip is None  # 0 = off
+    assert at.get("progress")[0].proto.text.startswith("Done: step")
+
+
+@pytest.mark.parametrize("widgets", [
+    {"lab_H_adding": 256, "lab_layers": 3, "lab_T_adding": 200, "lab_batch": 256},
+])
+def test_settings_at_the_caps_run(lab_page, widgets):
+    at = lab_page
+    job = start(at, lab_task="adding", lab_steps_adding=2, lab_on_rnn=False, lab_on_lstm=False, **widgets)
+    ok(at)
+    until(lambda: job.state == "done", timeout=120)
+    s = job.view().settings[0]
+    assert (s.hidden_size, s.num_layers, s.T, s.batch_size) == (256, 3, 200, 256)
