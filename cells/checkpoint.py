@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 FORMAT = "rnnscope-checkpoint/2"  # the sidecar; /1 had a checksum over the weights only
 WEIGHTS_FORMAT = "rnnscope-checkpoint/1"  # the safetensors layout, unchanged since /1
+LAB_FORMAT = "rnnscope-lab/1"  # a training-lab model's sidecar (cells/lab.py reads and writes it)
 STORAGES = ("float16", "int8")
 KINDS = ("rnn", "lstm", "gru")  # a model's cell kind (the one list: cells.zoo.KINDS is this)
 LEVELS = ("word", "char")
@@ -279,7 +280,7 @@ def read_meta(path: str | Path) -> dict:
     return meta
 
 
-def _header(blob: bytes, wpath: Path) -> dict:
+def header(blob: bytes, wpath: Path) -> dict:
     """The safetensors header (name -> {dtype, shape, data_offsets}), read without the data."""
     try:
         (n,) = struct.unpack("<Q", blob[:8])
@@ -309,7 +310,7 @@ def load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
         raise CheckpointError(jpath, "fails its sha256: the sidecar or the weights were changed, truncated or "
                                      "swapped since it was saved")
     cfg = ModelConfig.from_dict(meta["config"])
-    head = _header(blob, wpath)
+    head = header(blob, wpath)
     if head.get("__metadata__", {}).get("format") != WEIGHTS_FORMAT:
         raise CheckpointError(wpath, f"weights are not in the {WEIGHTS_FORMAT!r} layout")
     want = cfg.shapes(meta.get("storage", "float16"))

@@ -31,12 +31,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import data
+from . import checkpoint, data
 from .recurrent import Recurrent, from_torch
 from .tokens import Vocab, chars
 
@@ -442,3 +443,81 @@ def history_json(runs: Mapping[str, Run]) -> bytes:
     doc = {cell: {"settings": asdict(r.settings), "history": r.history, "evals": r.evals, "samples": r.samples,
                   "note": r.note} for cell, r in runs.items()}
     return json.dumps(clean(doc), ensure_ascii=False, allow_nan=False).encode()
+
+
+# -- a lab model as files: safetensors weights and a JSON sidecar ----------------------------
+
+FORMAT = checkpoint.LAB_FORMAT  # the sidecar: {"format", "settings", "vocab", "sha256"}
+MAX_VOCAB = 50_000  # a sidecar's vocabulary is refused above this, before anything is allocated
+
+
+def files(model: LabModel) -> tuple[bytes, bytes]:
+    """(sidecar JSON, safetensors weights) of a lab model: float32, exactly the model. The
+    sidecar's sha256 covers its own fields and the weights (as bundled checkpoints' does)."""
+    import safetensors.torch
+
+    blob = safetensors.torch.save({k: v.detach().contiguous() for k, v in model.state.items()},
+                                  metadata={"format": FORMAT})
+    side = {"format": FORMAT, "settings": asdict(model.settings),
+            "vocab": list(model.vocab.itos) if model.vocab is not None else None}
+    side["sha256"] = checkpoint.digest(side, blob)
+    return (json.dumps(side, ensure_ascii=False, indent=1) + "\n").encode(), blob
+
+
+def save(model: LabModel, path: str | Path) -> tuple[Path, Path]:
+    """Write path.json and path.safetensors; `cells.load_model(path)` reads them back."""
+    jpath, wpath = checkpoint.paths(path)
+    side, blob = files(model)
+    wpath.parent.mkdir(parents=True, exist_ok=True)
+    wpath.write_bytes(blob)
+    jpath.write_bytes(side)
+    return jpath, wpath
+
+
+def load(path: str | Path) -> LabModel:
+    """A lab model saved by `save` (or downloaded from the lab); CheckpointError on anything
+    amiss, found before the model is built. Nothing is unpickled."""
+    import safetensors.numpy
+
+    jpath, wpath = checkpoint.paths(path)
+    try:
+        side = json.loads(jpath.read_text(encoding="utf-8"))
+        blob = wpath.read_bytes()
+    except FileNotFoundError as e:
+        raise checkpoint.CheckpointError(e.filename, "not found (a lab model is a .json next to a .safetensors)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise checkpoint.CheckpointError(jpath, f"sidecar is not valid JSON ({e})") from None
+    bad = lambda msg: checkpoint.CheckpointError(jpath, f"sidecar {msg}")  # noqa: E731
+    if not isinstance(side, dict) or side.get("format") != FORMAT:
+        raise bad(f"is not a lab model's (format {FORMAT!r})")
+    if set(side) != {"format", "settings", "vocab", "sha256"}:
+        raise bad("must hold exactly format, settings, vocab and sha256")
+    try:
+        intact = len(blob) <= checkpoint.MAX_WEIGHTS_BYTES and checkpoint.digest(side, blob) == side["sha256"]
+    except ValueError:  # NaN or infinity in the sidecar: JSON has none, so we never wrote it
+        intact = False
+    if not intact:
+        raise bad("fails its sha256: the sidecar or the weights were changed since they were saved")
+    try:
+        s = check(Settings(**side["settings"]))
+    except (TypeError, LabError) as e:
+        raise bad(f"settings are not the lab's: {e}") from None
+    vocab = side["vocab"]
+    if (s.task == "jaychou") != (vocab is not None):
+        raise bad("has a vocabulary if and only if its task is jaychou")
+    if vocab is not None:
+        if not (isinstance(vocab, list) and 0 < len(vocab) <= MAX_VOCAB and all(isinstance(v, str) for v in vocab)):
+            raise bad(f"vocabulary must be a list of at most {MAX_VOCAB:,} strings")
+        try:
+            vocab = Vocab(vocab)
+        except ValueError as e:
+            raise bad(str(e)) from None
+    want = {k: (list(v.shape), "F32") for k, v in _net(s, vocab).state_dict().items()}
+    head = checkpoint.header(blob, wpath)
+    got = {k: (v["shape"], v["dtype"]) for k, v in head.items() if k != "__metadata__"}
+    if got != want:
+        raise checkpoint.CheckpointError(wpath, "weights do not fit the sidecar's settings")
+    state = {k: torch.from_numpy(v.copy()) for k, v in safetensors.numpy.load(blob).items()}
+    if not all(torch.isfinite(v).all() for v in state.values()):
+        raise checkpoint.CheckpointError(wpath, "weights hold NaN or infinite values")
+    return LabModel(s, state, vocab)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -349,6 +350,8 @@ def list_models() -> list[str]:
 
 def load_model(name_or_path: str | Path) -> Model:
     """A bundled model by name ("sst2-lstm") or a checkpoint by path; cached and shared.
+    A training-lab model's files (cells.lab.save, or the lab's download) give a
+    cells.lab.LabModel instead, read afresh each time.
 
     Raises checkpoint.CheckpointError (a ValueError) when the files are missing or do
     not pass every check.
@@ -360,7 +363,20 @@ def load_model(name_or_path: str | Path) -> Model:
     if not checkpoint.paths(path)[0].is_file():
         raise checkpoint.CheckpointError(path, f"no model {s!r}: not a bundled name ({', '.join(list_models())}) "
                                                "and no checkpoint (.json + .safetensors) at that path")
+    if _is_lab(path):
+        from . import lab
+
+        return lab.load(path)
     return _load(str(path))
+
+
+def _is_lab(path: Path) -> bool:
+    """Whether the sidecar says a training-lab model (anything unreadable is `_load`'s to report)."""
+    try:
+        side = json.loads(checkpoint.paths(path)[0].read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(side, dict) and side.get("format") == checkpoint.LAB_FORMAT
 
 
 @functools.lru_cache(maxsize=32)

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 import cells
-from cells import lab
+from cells import checkpoint, lab
+from cells.checkpoint import CheckpointError
 
 SHORT = dict(steps=12, batch_size=8, hidden_size=8)
 
@@ -183,6 +184,59 @@ def test_the_downloads_hold_every_record():
                          hidden_size=16)
     last = json.loads(lab.history_json({"RNN": diverged}))["RNN"]["history"][-1]
     assert "nan" in (last["loss"], last["grad_norm"]) or "inf" in (last["loss"], last["grad_norm"])
+
+
+def test_a_saved_lab_model_loads_back_exactly_through_load_model(tmp_path):
+    run = lab.train("adding", kind="lstm", num_layers=2, **SHORT)
+    lab.save(run.model, tmp_path / "adding-lstm")
+    back = cells.load_model(tmp_path / "adding-lstm")
+    assert isinstance(back, lab.LabModel) and back.settings == run.model.settings
+    assert all(torch.equal(back.state[k], v) for k, v in run.model.state.items())
+    x = lab.adding(np.random.default_rng(0), 1, 50)[0][0].astype(np.float32)
+    np.testing.assert_array_equal(back.predict(x), run.model.predict(x))
+    lm = lab.train("jaychou", kind="gru", steps=3, batch_size=4, hidden_size=16, T=10).model
+    lab.save(lm, tmp_path / "lm.json")
+    assert cells.load_model(tmp_path / "lm").sample() == lm.sample()
+
+
+def _tampered(tmp_path, change) -> str:
+    run = lab.train("copy", kind="gru", **SHORT)
+    jpath, wpath = lab.save(run.model, tmp_path / "m")
+    side = json.loads(jpath.read_text())
+    change(side, wpath)
+    jpath.write_text(json.dumps(side))
+    with pytest.raises(CheckpointError) as e:
+        cells.load_model(tmp_path / "m")
+    return e.value.problem
+
+
+def test_a_changed_lab_model_is_refused_with_a_clear_error(tmp_path):
+    def lr(side, w):
+        side["settings"]["lr"] = 0.5
+
+    def weights(side, w):
+        blob = bytearray(w.read_bytes())
+        blob[-1] ^= 1
+        w.write_bytes(bytes(blob))
+
+    def extra(side, w):
+        side["note"] = "hi"
+
+    def resigned(side, w):  # settings the lab refuses, with a matching checksum: caught all the same
+        side["settings"]["hidden_size"] = 10_000
+        side["sha256"] = checkpoint.digest(side, w.read_bytes())
+
+    def vocab(side, w):
+        side["vocab"] = ["a", "b"]
+        side["sha256"] = checkpoint.digest(side, w.read_bytes())
+
+    assert "fails its sha256" in _tampered(tmp_path, lr)
+    assert "fails its sha256" in _tampered(tmp_path, weights)
+    assert "exactly format, settings, vocab and sha256" in _tampered(tmp_path, extra)
+    assert "hidden_size must be between 1 and 256" in _tampered(tmp_path, resigned)
+    assert "vocabulary if and only if" in _tampered(tmp_path, vocab)
+    with pytest.raises(CheckpointError, match="not found"):
+        lab.load(tmp_path / "nothing")
 
 
 def test_an_unknown_task_is_refused():
