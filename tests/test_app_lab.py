@@ -41,7 +41,7 @@ def start(at, **widgets):
     for key, value in widgets.items():
         at.session_state[key] = value
     at.run()
-    at.button(key="FormSubmitter:lab-▶ Start").click().run()
+    at.button(key="FormSubmitter:lab-Start").click().run()
     assert not at.exception, [e.message for e in at.exception]
     return jobs.get(session_of(at) or "")
 
@@ -55,7 +55,7 @@ def until(cond, timeout: float = 30.0) -> None:
 
 def test_a_run_trains_the_three_cells_and_the_page_draws_its_history(lab_page):
     at = lab_page
-    assert labels(at) == ["▶ Start"] and "one run per tab" in at.caption[-1].value
+    assert labels(at) == ["Start"] and "one run per tab" in at.caption[-1].value
     job = start(at, lab_task="adding", lab_steps_adding=40, lab_H_adding=8)
     ok(at)
     assert job is not None and [s.kind for s in job.view().settings] == ["rnn", "lstm", "gru"]
@@ -74,7 +74,7 @@ def test_a_run_trains_the_three_cells_and_the_page_draws_its_history(lab_page):
         assert t["y"] == [r["loss"] for r in h]
     table = at.dataframe[0].value
     assert list(table["cell"]) == ["RNN", "LSTM", "GRU"] and list(table["step"]) == [40] * 3
-    assert labels(at) == ["▶ Start", "Reset"]  # nothing to pause or stop once done
+    assert labels(at) == ["Start", "Reset"]  # nothing to pause or stop once done
 
 
 def test_pause_resume_stop_and_reset(lab_page):
@@ -82,20 +82,20 @@ def test_pause_resume_stop_and_reset(lab_page):
     job = start(at, lab_task="copy", lab_steps_copy=20_000, lab_H_copy=8)
     until(lambda: job.view().steps_done > 2)
     at.run()
-    assert labels(at) == ["▶ Start", "⏸ Pause", "■ Stop", "Reset"]
+    assert labels(at) == ["Start", "Pause", "Stop", "Reset"]
     at.button(key="lab_pause").click().run()
     ok(at)
-    assert job.state == "paused" and labels(at) == ["▶ Start", "▶ Resume", "■ Stop", "Reset"]
+    assert job.state == "paused" and labels(at) == ["Start", "Resume", "Stop", "Reset"]
     assert at.get("progress")[0].proto.text.startswith("Paused: step")
     at.button(key="lab_resume").click().run()
     assert job.state == "running"
     at.button(key="lab_stop").click().run()
     ok(at)
-    assert job.state == "stopped" and labels(at) == ["▶ Start", "Reset"]
+    assert job.state == "stopped" and labels(at) == ["Start", "Reset"]
     assert at.get("progress")[0].proto.text.startswith("Stopped: step")
     at.button(key="lab_reset").click().run()
     ok(at)
-    assert jobs.get(session_of(at) or "") is None and not at.get("progress") and labels(at) == ["▶ Start"]
+    assert jobs.get(session_of(at) or "") is None and not at.get("progress") and labels(at) == ["Start"]
 
 
 @pytest.mark.parametrize("widgets, message", [
@@ -113,7 +113,7 @@ def test_bad_settings_get_a_message_and_start_nothing(lab_page, widgets, message
 def test_start_twice_says_one_run_per_tab(lab_page):
     at = lab_page
     job = start(at, lab_task="copy", lab_steps_copy=20_000, lab_H_copy=8)
-    at.button(key="FormSubmitter:lab-▶ Start").click().run()
+    at.button(key="FormSubmitter:lab-Start").click().run()
     assert any("already going in this tab" in m for m in said(at, ("error",)))
     assert jobs.get(session_of(at)) is job and job.training
 

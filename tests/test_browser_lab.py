@@ -16,6 +16,7 @@ import re
 
 import pytest
 
+import cells
 from viz_app import testing
 
 pytestmark = pytest.mark.browser
@@ -46,44 +47,53 @@ def set_number(page, label: str, value) -> None:
     box.press("Tab")
 
 
-def test_start_watch_pause_resume_stop_and_download(page, app, save_screenshot):
+def test_start_watch_pause_resume_stop_and_download(page, app, save_screenshot, tmp_path):
     page.goto(app.url("lab"))
-    page.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
     # The adding problem (its defaults), steps raised so the run outlasts the test.
     page.get_by_label("Lab task").click()
-    page.get_by_role("option", name="adding").click()
+    page.get_by_role("option", name="adding problem").click()
+    page.get_by_label("Sequence length T").wait_for()  # the form redrawn for the adding problem
     set_number(page, "Steps", 20_000)
-    page.get_by_role("button", name="▶ Start").click()
+    page.get_by_role("button", name="Start").click()
     state, first = wait_progress(page, "(s, t) => s === 'Training' && t > 0", 60)
     _, later = wait_progress(page, f"(s, t) => t > {first}")  # the page updates while it trains
     plots = page.locator(".js-plotly-plot")
     assert plots.count() == 3 and plots.evaluate_all(f"(gs) => gs.every(g => g.querySelector({testing.PNG_BUTTON!r}))")
 
-    page.get_by_role("button", name="⏸ Pause").click()
+    page.get_by_role("button", name="Pause").click()
     state, held = wait_progress(page, "(s, t) => s === 'Paused'")
     page.wait_for_timeout(2_500)  # the test is about time: nothing may train while paused
     assert progress(page) == ("Paused", held)
-    page.get_by_role("button", name="▶ Resume").click()
+    page.get_by_role("button", name="Resume").click()
     wait_progress(page, f"(s, t) => s === 'Training' && t > {held}")
     save_screenshot(page, "lab", full_page=True)
-    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_role("button", name="Stop").click()
     state, stopped = wait_progress(page, "(s, t) => s === 'Stopped'")
     page.wait_for_timeout(1_500)
     assert progress(page) == ("Stopped", stopped) and stopped < 20_000
 
-    page.get_by_text("Download the runs (JSON, CSV)").click()
+    page.get_by_text("Download the runs (JSON, CSV) and the models").click()
     name, data = testing.download(page, page.get_by_role("button", name="CSV", exact=True))
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert name == "rnnscope-lab-adding.csv"
     assert [sum(r["cell"] == c for r in rows) for c in ("RNN", "LSTM", "GRU")] == [stopped] * 3
     assert all(float(r["grad_norm_clipped"]) <= 1.0 + 1e-9 for r in rows)  # clipped at the default 1.0
 
+    # The LSTM as files that cells.load_model reads: the model where the run stopped.
+    for label in ("LSTM weights", "LSTM sidecar"):
+        name, data = testing.download(page, page.get_by_role("button", name=label))
+        (tmp_path / name).write_bytes(data)
+    model = cells.load_model(tmp_path / "rnnscope-lab-adding-lstm")
+    assert (model.settings.kind, model.settings.T, model.settings.steps) == ("lstm", 50, 20_000)
+    assert max(model.state["rnn.weight_hh_l0"].shape) == 4 * model.settings.hidden_size
+
 
 def test_a_closed_tab_ends_its_run(page, app):
     page.goto(app.url("lab"))
-    page.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
     set_number(page, "Steps", 20_000)
-    page.get_by_role("button", name="▶ Start").click()
+    page.get_by_role("button", name="Start").click()
     wait_progress(page, "(s, t) => s === 'Training' && t > 0", 60)
     assert "1 run training on this server now" in page.locator("body").inner_text()
     page.close()
@@ -91,7 +101,7 @@ def test_a_closed_tab_ends_its_run(page, app):
     other = app.ctx.new_page()
     try:
         other.goto(app.url("lab"))
-        other.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+        other.get_by_role("button", name="Start").wait_for(timeout=60_000)
         other.get_by_text("No run is training on this server now").wait_for(timeout=15_000)
     finally:
         other.close()
@@ -101,7 +111,7 @@ def test_the_other_views_task_and_text_survive_a_visit_to_the_lab(page, app):
     page.goto(app.url(task="trec", text="who is it ?"))
     testing.drawn_scope(page, 60)
     page.get_by_role("link", name="Training lab").click()
-    page.get_by_role("button", name="▶ Start").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
     assert page.get_by_label("Text (press Enter to read it)").count() == 0
     page.get_by_role("link", name="Compare").click()
     testing.drawn_scope(page, 60)

@@ -37,6 +37,8 @@ DEFAULTS = {  # per task, settings that learn within a minute on one core (docs/
     "copy": {"lr": 3e-3, "hidden_size": 64, "steps": 3000, "batch_size": 32},
     "jaychou": {"lr": 3e-3, "hidden_size": 128, "steps": 2000, "batch_size": 32},
 }
+TASK_NAMES = {"sine_cosine": "sine → cosine", "adding": "adding problem", "copy": "copy after a delay",
+              "jaychou": "Jay Chou's lyrics"}
 STATES = {"running": "Training", "paused": "Paused", "done": "Done", "stopped": "Stopped",
           "failed": "Failed", "closed": "Ended (the tab was closed)"}
 
@@ -44,9 +46,13 @@ STATES = {"running": "Training", "paused": "Paused", "done": "Done", "stopped": 
 def render(sel: Selection) -> None:
     session = get_script_run_ctx().session_id
     notes = st.container()
+    # The task outside the form: changing it redraws the form with that task's sizes and defaults.
+    top = st.columns([1, 3])
+    task = top[0].selectbox("Lab task", list(lab.TASKS), format_func=TASK_NAMES.get, key="lab_task")
+    top[1].caption(lab.TASKS[task].summary)
     with st.form("lab"):
-        settings = controls()
-        started = st.form_submit_button("▶ Start", type="primary")
+        settings = controls(task)
+        started = st.form_submit_button("Start", icon=":material/play_arrow:", type="primary")
     if started:
         try:
             jobs.start(session, settings)
@@ -57,11 +63,11 @@ def render(sel: Selection) -> None:
     cols = st.columns([1, 1, 1, 4])
     if job is not None:  # callbacks: the state changes before the page is drawn
         if job.state == "running":
-            cols[0].button("⏸ Pause", key="lab_pause", on_click=job.pause)
+            cols[0].button("Pause", icon=":material/pause:", key="lab_pause", on_click=job.pause)
         elif job.state == "paused":
-            cols[0].button("▶ Resume", key="lab_resume", on_click=job.resume)
+            cols[0].button("Resume", icon=":material/play_arrow:", key="lab_resume", on_click=job.resume)
         if job.training:
-            cols[1].button("■ Stop", key="lab_stop", on_click=job.stop)
+            cols[1].button("Stop", icon=":material/stop:", key="lab_stop", on_click=job.stop)
         cols[2].button("Reset", key="lab_reset", on_click=jobs.reset, args=(session,),
                        help="Stop the run and clear its charts")
     cols[3].caption(f"Caps: hidden size ≤ {lab.LIMITS['hidden_size'][1]}, layers ≤ {lab.LIMITS['num_layers'][1]}, "
@@ -77,12 +83,9 @@ def training_now() -> str:
         f"{n} run{'s' if n > 1 else ''} training on this server now."
 
 
-def controls() -> list[lab.Settings]:
-    """The form's widgets; one Settings per chosen cell."""
+def controls(task: str) -> list[lab.Settings]:
+    """The form's widgets for `task`; one Settings per chosen cell."""
     a, b, c, d = st.columns(4)
-    task = a.selectbox("Lab task", list(lab.TASKS), format_func=lambda t: t.replace("_", " → " if t == "sine_cosine" else " "),
-                       key="lab_task")
-    a.caption(lab.TASKS[task].summary)
     label, lo, hi = LENGTHS[task]
     T = a.slider(label, lo, hi, min(max(lab.TASKS[task].T, lo), hi), key=f"lab_T_{task}")
     kinds = [k for k in KINDS if b.checkbox(NAMES[k], True, key=f"lab_on_{k}")]
@@ -117,12 +120,12 @@ def live(job: jobs.Job) -> None:
     def progress() -> None:
         if training and not job.training:
             st.rerun()  # it ended: redraw the page once, without the timer and with the right buttons
-        draw(job.view())
+        draw(job.view(), job)
 
     progress()
 
 
-def draw(p: jobs.Progress) -> None:
+def draw(p: jobs.Progress, job: jobs.Job) -> None:
     s0 = p.settings[0]
     names = [NAMES[s.kind] for s in p.settings]
     done, total = p.steps_done, p.steps_total
@@ -157,15 +160,15 @@ def draw(p: jobs.Progress) -> None:
             if samples:
                 step = max(samples)
                 st.text(f"{n}, step {step}: {samples[step]}")
-    downloads(p, names)
+    downloads(p, names, job)
 
 
-def downloads(p: jobs.Progress, names: list[str]) -> None:
+def downloads(p: jobs.Progress, names: list[str], job: jobs.Job) -> None:
     runs = {n: lab.Run(s, h, e, samples=sm, note=note)
             for n, s, h, e, sm, note in zip(names, p.settings, p.histories, p.evals, p.samples, p.notes)}
-    with st.expander("Download the runs (JSON, CSV)"):
+    stem = f"rnnscope-lab-{p.settings[0].task}"
+    with st.expander("Download the runs (JSON, CSV) and the models (safetensors + JSON)"):
         c1, c2 = st.columns(2)
-        stem = f"rnnscope-lab-{p.settings[0].task}"
         c1.download_button("JSON", lambda: lab.history_json(runs), f"{stem}.json", "application/json",
                            key="lab_dl_json", on_click="ignore")
         c2.download_button("CSV", lambda: lab.history_csv({n: r.history for n, r in runs.items()}), f"{stem}.csv",
@@ -173,3 +176,14 @@ def downloads(p: jobs.Progress, names: list[str]) -> None:
         st.caption("JSON: each cell's settings, every step's record, the held-out losses, samples and note. "
                    "CSV: one row per cell and step, with the loss, the gradient norm before and after clipping "
                    "and each layer's. Each chart's camera icon saves it as PNG.")
+        cols = st.columns(len(names))
+        for i, (n, s, col) in enumerate(zip(names, p.settings, cols)):
+            model = job.model(i)  # its latest snapshot: the model so far, or the last finite one
+            name = f"{stem}-{s.kind}"
+            col.download_button(f"{n} weights", lambda m=model: lab.files(m)[1], f"{name}.safetensors",
+                                "application/octet-stream", key=f"lab_dl_w_{s.kind}", on_click="ignore")
+            col.download_button(f"{n} sidecar", lambda m=model: lab.files(m)[0], f"{name}.json", "application/json",
+                                key=f"lab_dl_s_{s.kind}", on_click="ignore")
+        st.caption("Each model as of its latest snapshot (every tenth of the run, and where it stopped). Put a "
+                   "model's two files in one folder and read them with `cells.load_model(\"" + stem + "-lstm\")`: "
+                   "its `.recurrent` traces and backpropagates, its `.predict(x)` runs it.")
