@@ -135,7 +135,7 @@ def sine_cosine(rng: np.random.Generator, B: int, T: int):
     omega = 0.25  # rad per step: a period of 25 steps
     t = omega * np.arange(T) + rng.uniform(0, 2 * np.pi, (B, 1))  # (B, T)
     mask = np.arange(T) >= min(SINE_WARMUP, T - 1)  # (T,)
-    return np.sin(t)[..., None], np.cos(t)[..., None], np.broadcast_to(mask, (B, T))
+    return np.sin(t)[..., None], np.cos(t)[..., None], np.tile(mask, (B, 1))
 
 
 def adding(rng: np.random.Generator, B: int, T: int):
@@ -233,6 +233,16 @@ class LabModel:
         """The cell as cells computes it: `.trace(x)` records every gate, `.backward` the gradients."""
         return from_torch(self.module().rnn)
 
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """What the cell reads: x (T, I) as float32, or for jaychou the embeddings of ids (T,)."""
+        if self.vocab is not None:
+            return self.state["embedding.weight"].numpy()[np.asarray(x)]  # (T, E)
+        return np.asarray(x, dtype=np.float32)
+
+    def trace(self, x: np.ndarray):
+        """Every gate and state of the cell reading x (cells.Trace)."""
+        return self.recurrent.trace(self.inputs(x))
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """x (T, I) (jaychou: ids (T,)) → outputs (T, O), adding (1, O); logits for xent tasks."""
         with torch.no_grad():
@@ -251,6 +261,45 @@ class LabModel:
                 out.append(self.vocab.itos[nxt])
                 z, state = net(torch.tensor([[nxt]]), state)
         return prefix + "".join(out)
+
+
+def example(s: Settings, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """One held-out input of s's task, made as the held-out batch is: x (T, I) (jaychou: ids
+    (T,)), y, the scored steps, and a label per step (the value, the symbol, the character)."""
+    rng = np.random.default_rng(20_000 + seed)
+    if s.task == "jaychou":
+        vocab, _, held = lyrics()
+        x, y, mask = windows(held, rng, 1, s.length, 0)
+        return x[0], y[0], mask[0], [vocab.itos[i] for i in x[0]]
+    x, y, mask = {"sine_cosine": sine_cosine, "adding": adding, "copy": copy_task}[s.task](rng, 1, s.length)
+    if s.task == "sine_cosine":
+        labels = [f"{v:.2f}" for v in x[0, :, 0]]
+    elif s.task == "adding":
+        labels = [f"{v:.2f}" + ("*" if m else "") for v, m in x[0]]
+    else:
+        names = [chr(ord("A") + i) for i in range(COPY_SYMBOLS)] + ["·", "→"]
+        labels = [names[i] for i in x[0].argmax(-1)]
+    return x[0].astype(np.float32), y[0], mask[0], labels
+
+
+def readout(model: LabModel, x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> dict:
+    """What the model makes of one example: its loss there, and its answer beside the target —
+    sine_cosine: outputs and targets (T,); adding: the two sums; copy: the symbols it
+    repeats and those it was shown; jaychou: its most likely next character at each step."""
+    out = model.predict(x)  # (T, O), adding (1, 1)
+    task = TASKS[model.settings.task]
+    o, yb, mb = tensors((out[None], np.asarray(y)[None], np.asarray(mask)[None]))
+    loss = float(loss_fn(task, o, yb, mb))
+    if model.settings.task == "sine_cosine":
+        return {"loss": loss, "output": out[:, 0], "target": np.asarray(y)[:, 0]}
+    if model.settings.task == "adding":
+        return {"loss": loss, "output": float(out[0, 0]), "target": float(np.asarray(y).ravel()[0])}
+    if model.settings.task == "copy":
+        names = [chr(ord("A") + i) for i in range(COPY_SYMBOLS)]
+        pick = lambda ids: " ".join(names[i] for i in ids)  # noqa: E731
+        return {"loss": loss, "output": pick(out[mask].argmax(-1)), "target": pick(np.asarray(y)[mask])}
+    itos = model.vocab.itos
+    return {"loss": loss, "output": "".join(itos[i] for i in out.argmax(-1)), "target": "".join(itos[i] for i in y)}
 
 
 def _net(s: Settings, vocab: Vocab | None) -> LabNet:

@@ -112,6 +112,26 @@ def test_snapshots_hold_the_weights_of_their_step_and_trace_like_torch():
     assert out.shape == (1, 1)
 
 
+@pytest.mark.parametrize("task", list(lab.TASKS))
+def test_a_snapshots_trace_of_an_example_is_what_its_torch_module_computes(task):
+    kw = dict(SHORT, T=8) if task != "jaychou" else dict(SHORT, T=8, steps=2)
+    run = lab.train(task, kind="gru", **kw)
+    x, y, mask, labels = lab.example(run.settings, seed=1)
+    tr = run.model.trace(x)
+    assert tr.T == len(labels) == len(x)
+    net = run.model.module()
+    with torch.no_grad():
+        e = net.embedding(torch.as_tensor(x)[None]) if net.embedding is not None else torch.as_tensor(x)[None]
+        h, _ = net.rnn(e)
+    np.testing.assert_allclose(tr.output, h[0].numpy(), rtol=1e-5, atol=1e-6)
+    # Its loss on the example is the training loss function's on a batch of one.
+    r = lab.readout(run.model, x, y, mask)
+    out, y1, m1 = lab.tensors((x[None], y[None], mask[None]))
+    with torch.no_grad():
+        want = lab.loss_fn(lab.TASKS[task], net(out)[0], y1, m1).item()
+    assert r["loss"] == pytest.approx(want, rel=1e-6)
+
+
 def test_a_diverging_run_stops_with_a_note_and_keeps_the_last_finite_snapshot():
     run = lab.train("sine_cosine", kind="rnn", optimizer="sgd", lr=10.0, clip=None, init_scale=10.0, steps=200,
                     snapshot_every=1, hidden_size=16)
