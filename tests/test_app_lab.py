@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 
+from cells import lab
 from viz_app import jobs, testing
 
 ok, said = testing.assert_no_errors, testing.said
@@ -162,3 +164,23 @@ def test_settings_at_the_caps_run(lab_page, widgets):
     until(lambda: job.state == "done", timeout=120)
     s = job.view().settings[0]
     assert (s.hidden_size, s.num_layers, s.T, s.batch_size) == (256, 3, 200, 256)
+
+
+def test_a_finished_run_opens_a_checkpoint_of_each_cell_on_an_example(lab_page):
+    at = lab_page
+    job = start(at, lab_task="sine_cosine", lab_steps_sine_cosine=30, lab_H_sine_cosine=8)
+    until(lambda: job.state == "done")
+    at.run()
+    ok(at)
+    assert at.select_slider(key="lab_in_step_0").options == [str(s) for s in (0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30)]
+    at.radio(key="lab_in_cell").set_value("LSTM").run()
+    at.select_slider(key="lab_in_step_1").set_value(3).run()
+    ok(at)
+    model = job.model(1, 3)
+    x, y, mask, labels = lab.example(model.settings, 0)
+    r = lab.readout(model, x, y, mask)
+    assert any(m.value == f"**LSTM at step 3** on held-out example 0: loss {r['loss']:.4f}" for m in at.markdown)
+    heat = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert [t["name"] for t in heat["data"]] == ["h", "c", "i", "f", "g", "o"]
+    out = json.loads(at.get("plotly_chart")[-2].proto.spec)
+    np.testing.assert_allclose(out["data"][1]["y"], r["output"], rtol=1e-6)

@@ -73,6 +73,10 @@ def test_start_watch_pause_resume_stop_and_download(page, app, save_screenshot, 
     page.wait_for_timeout(1_500)
     assert progress(page) == ("Stopped", stopped) and stopped < 20_000
 
+    # Stopped, the run opens its snapshots: the last one of the first cell, reading one example.
+    page.get_by_text("Inside the models").wait_for(timeout=10_000)
+    page.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image").first.wait_for(timeout=10_000)
+
     page.get_by_text("Download the runs (JSON, CSV) and the models").click()
     name, data = testing.download(page, page.get_by_role("button", name="CSV", exact=True))
     rows = list(csv.DictReader(io.StringIO(data.decode())))

@@ -91,3 +91,13 @@ def layer_norms(histories: Mapping[str, list[dict]]) -> dict:
             data.append(_line(f"{cell} {g}", [r["step"] for r in rows],
                               [_finite(r["layer_grad_norms"][g]) for r in rows], COLOURS.get(cell, "#888"), dash))
     return {"data": data, "layout": _layout("‖gradient‖₂ per layer (log)", True, k)}
+
+
+def example_outputs(output, target) -> dict:
+    """sine → cosine on one example: the model's output and cos(t) per step."""
+    t = list(range(len(target)))
+    data = [_line("target cos(t)", t, [float(v) for v in target], "#888", "dash", 2),
+            _line("model", t, [_finite(float(v)) for v in output], "#1c83e1", width=2)]
+    layout = _layout("output", False, 1)
+    layout["height"] = 220
+    return {"data": data, "layout": layout}

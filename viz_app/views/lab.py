@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from cells import lab
 
 from .. import checks, jobs
+from ..charts import heatmaps
 from ..charts import lab as charts
 from ..tasks import KINDS
 from .common import Selection
@@ -75,6 +76,8 @@ def render(sel: Selection) -> None:
                     f"steps ≤ {lab.LIMITS['steps'][1]:,}; one run per tab, on one CPU thread. {training_now()}")
     if job is not None:
         live(job)
+        if not job.training:
+            inside(job)
 
 
 def training_now() -> str:
@@ -187,3 +190,29 @@ def downloads(p: jobs.Progress, names: list[str], job: jobs.Job) -> None:
         st.caption("Each model as of its latest snapshot (every tenth of the run, and where it stopped). Put a "
                    "model's two files in one folder and read them with `cells.load_model(\"" + stem + "-lstm\")`: "
                    "its `.recurrent` traces and backpropagates, its `.predict(x)` runs it.")
+
+
+def inside(job: jobs.Job) -> None:
+    """A finished run's snapshots: one cell at a chosen checkpoint reading one held-out example."""
+    p = job.view()
+    names = [NAMES[s.kind] for s in p.settings]
+    st.subheader("Inside the models")
+    c = st.columns([1.2, 3, 1])
+    name = c[0].radio("Cell", names, horizontal=True, key="lab_in_cell")
+    i = names.index(name)
+    steps = p.snapshot_steps[i]
+    step = c[1].select_slider("Checkpoint (training step)", steps, value=steps[-1], key=f"lab_in_step_{i}",
+                              help="Snapshots every tenth of the run: drag to see the same input read before, "
+                                   "during and after training")
+    seed = c[2].number_input("Example", 0, 1000, 0, key="lab_in_example")
+    model = job.model(i, step)
+    x, y, mask, labels = lab.example(model.settings, int(seed))
+    r = lab.readout(model, x, y, mask)
+    st.markdown(f"**{name} at step {step:,}** on held-out example {int(seed)}: loss {r['loss']:.4f}")
+    if model.settings.task == "sine_cosine":
+        st.plotly_chart(charts.example_outputs(r["output"], r["target"]), key="lab_in_out")
+    else:
+        st.text(f"answer: {r['output']}\ntarget: {r['target']}")
+    st.plotly_chart(heatmaps.state_heatmaps(model.trace(x), labels, step=len(labels) - 1), key="lab_in_heat")
+    st.caption("Every state and gate of the last layer over the example's steps (x), unit by unit (y), on the "
+               "shared scales; the box marks the last step.")
