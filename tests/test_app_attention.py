@@ -6,7 +6,6 @@ component receives. The rules themselves are tested in tests/test_readout.py.
 
 from __future__ import annotations
 
-import base64
 
 import numpy as np
 import pytest
@@ -20,13 +19,6 @@ from viz_app.tasks import KINDS, TASKS
 
 run, ok, payload = testing.app_test, testing.assert_no_errors, testing.component_payload
 TEXT = "Who wrote the play Hamlet, and where?"
-
-
-def _array(v) -> np.ndarray:
-    """A plotly JSON array: a list, or plotly's base64 {dtype, bdata, shape}."""
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-    return np.asarray(v, dtype=float)
 
 
 def _of(col: dict, kind: str) -> list[dict]:
@@ -48,7 +40,7 @@ def test_weights_shown_equal_the_models_attention(task):
         text, = _of(col, "text")
         np.testing.assert_allclose(text["shade"], a.attention, atol=1e-6)
         bars = _of(col, "plotly")[0]["fig"]["data"][0]["y"]
-        np.testing.assert_allclose(_array(bars), a.attention, rtol=1e-6)
+        np.testing.assert_allclose(testing.plotly_array(bars), a.attention, rtol=1e-6)
         formula, = _of(col, "formula")
         assert formula["title"].startswith("additive (trained)") and not formula["muted"]
         np.testing.assert_allclose(formula["values"]["a"], a.attention, atol=1e-6)

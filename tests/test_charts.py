@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -12,19 +11,12 @@ import pytest
 
 import cells
 from cells.readout import unit_values
+from viz_app import testing
 from viz_app.charts import diagram, equations, gradients, heatmaps
 from viz_app.charts.formula import fill
 from viz_app.charts.scales import SIGMOID, TANH
 from viz_app.charts.text import plotly_text, visible
 from viz_app.component import columns, payload
-
-
-def array(v) -> np.ndarray:
-    """A plotly JSON array: a list, or plotly's base64 {dtype, bdata, shape}."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        return a.reshape([int(s) for s in str(v.get("shape", a.size)).split(",")])
-    return np.asarray(v, dtype=float)
 
 
 def lstm_trace(T: int = 12, H: int = 8, bidirectional: bool = False):
@@ -42,8 +34,8 @@ def test_heatmaps_show_every_quantity_on_fixed_scales():
     assert len(spec["data"]) == len(want)
     offset = 0
     for d, (name, a, sc) in zip(spec["data"], want):
-        np.testing.assert_allclose(array(d["z"]), np.asarray(a).T, rtol=1e-6)
-        assert d["y0"] == offset and array(d["customdata"])[:, 0].tolist() == list(range(8))  # each row's unit
+        np.testing.assert_allclose(testing.plotly_array(d["z"]), np.asarray(a).T, rtol=1e-6)
+        assert d["y0"] == offset and testing.plotly_array(d["customdata"])[:, 0].tolist() == list(range(8))  # each row's unit
         offset += 8 + heatmaps.GAP
         axis = layout[d["coloraxis"]]
         if sc is not None:  # the shared scales, as explicit stops (plotly.js has no "RdBu_r")
@@ -64,7 +56,7 @@ def test_long_inputs_are_decimated_and_say_so():
     doc = columns.compare(text, [(m, a, "")])
     assert "every 3rd step" in doc["note"]
     heat = doc["columns"][0]["panels"][2]
-    assert heat["stride"] == 3 and array(heat["fig"]["data"][0]["z"]).shape[1] == len(range(0, 1000, 3))
+    assert heat["stride"] == 3 and testing.plotly_array(heat["fig"]["data"][0]["z"]).shape[1] == len(range(0, 1000, 3))
 
 
 def test_equations_use_the_recorded_numbers():
@@ -149,7 +141,7 @@ def test_gradient_specs_are_valid_plotly_and_show_overflow_as_gaps():
     assert rows["data"][1]["y"] == [-1.0, 0.5, None] and rows["data"][1]["customdata"][0] == -2.0  # ÷ max |·|, gaps
     assert rows["data"][0]["y"] == [0.4, 0.6, 1.0] and rows["layout"]["barmode"] == "group"
     assert (units["data"][0]["zmin"], units["data"][0]["zmax"]) == (-4.0, 4.0) == (-gradients.symmetric_range([[np.inf, -4.0]]), 4.0)
-    np.testing.assert_array_equal(array(units["data"][0]["z"]), [[1.0, 0.5, 0.0], [-4.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(testing.plotly_array(units["data"][0]["z"]), [[1.0, 0.5, 0.0], [-4.0, 2.0, 0.0]])
     assert gradients.unit_gradients(np.ones((3, 2))).layout.height == 240
 
 

@@ -11,6 +11,7 @@ The browser is Debian's /usr/bin/chromium driven by Playwright's Python package.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -22,6 +23,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import numpy as np
 
 from cells.cli import APP_ENV, APP_FLAGS
 
@@ -89,6 +92,14 @@ def report_step(at, t: int) -> None:
     """What scope.js sends after the user stepped to t (AppTest cannot run it): then rerun."""
     at.session_state["scope"] = {"step": [component_data(at)["key"], t]}
     at.run()
+
+
+def plotly_array(v) -> np.ndarray:
+    """A plotly JSON array as numpy: a list, or plotly's base64 {dtype, bdata, shape}."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        return a.reshape([int(s) for s in str(v.get("shape", a.size)).split(",")])
+    return np.asarray(v, dtype=float)
 
 
 def page_errors(page) -> list[str]:
