@@ -3,6 +3,8 @@ resume, stop, reset; a closed session ends its run; a failure is reported, not r
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
@@ -113,3 +115,12 @@ def test_training_uses_one_torch_thread(session, monkeypatch):
     job = jobs.start(session, settings(3))
     until(lambda: job.state == "done")
     assert seen and set(seen) == {1}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_worker_yields_the_cpu_to_requests(session):
+    job = jobs.start(session, settings(20_000))
+    until(lambda: job.native_id is not None and job.view().steps_done > 0)
+    stat = open(f"/proc/self/task/{job.native_id}/stat").read()
+    nice = int(stat.rsplit(")", 1)[1].split()[16])  # field 19 of proc(5), counted after the name
+    assert nice == jobs.NICE and os.getpriority(os.PRIO_PROCESS, 0) != jobs.NICE  # the thread only

@@ -9,7 +9,8 @@ A job is a worker thread that steps the cells' `cells.lab.Trainer`s in turn, one
 each, so their curves advance together. It holds the trainers; the session's
 `session_state` holds only which settings the controls show. torch runs with one
 thread (set once for the process: the app's own computing is numpy), so a run takes at
-most one core whatever else the server does. A job ends when every cell has run its
+most one core whatever else the server does, and on Linux the worker runs at nice `NICE`,
+so the CPU goes to the pages' requests first. A job ends when every cell has run its
 steps, when stopped, on an error (shown on the page, never raised into it), or within
 `WATCH` seconds of its session ending (the tab closed): the worker asks Streamlit's
 runtime whether the session is still there.
@@ -18,6 +19,7 @@ runtime whether the session is still there.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,7 @@ import torch
 from cells import lab
 
 WATCH = 1.0  # seconds between checks that the session still exists
+NICE = 10  # the worker threads' scheduling priority (Linux): pages are served before training steps
 _JOBS: dict[str, Job] = {}
 _LOCK = threading.Lock()  # guards _JOBS
 
@@ -76,10 +79,16 @@ class Job:
         self._lock = threading.Lock()  # held while stepping and while copying for a view
         self._active = 0.0  # seconds running before the current stretch
         self._since = time.perf_counter()
+        self.native_id: int | None = None  # the worker's thread id, once it runs
         self.thread = threading.Thread(target=self._work, name=f"rnnscope-lab-{session_id[:8]}", daemon=True)
 
     def _work(self) -> None:
         torch.set_num_threads(1)
+        self.native_id = threading.get_native_id()
+        try:  # on Linux a thread has its own nice value: training yields the CPU to requests
+            os.setpriority(os.PRIO_PROCESS, self.native_id, NICE)
+        except (AttributeError, OSError):  # elsewhere the run shares the CPU evenly
+            pass
         try:
             self._end(self._train())
         except Exception as e:  # a bug or an exhausted machine: say so on the page, keep the snapshots
