@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 
 import pytest
 
@@ -43,6 +44,8 @@ def wait_progress(page, pred, timeout: float = 30.0) -> tuple[str, int]:
 
 def set_number(page, label: str, value) -> None:
     box = page.get_by_label(label, exact=True)
+    page.wait_for_function(f"() => document.querySelectorAll('input[aria-label=\"{label}\"]').length === 1",
+                           timeout=10_000, polling=50)  # the form redrawn: no input of the previous task left
     box.fill(str(value))
     box.press("Tab")
 
@@ -101,12 +104,18 @@ def test_a_closed_tab_ends_its_run(page, app):
     wait_progress(page, "(s, t) => s === 'Training' && t > 0", 60)
     assert "1 run training on this server now" in page.locator("body").inner_text()
     page.close()
-    # Another tab sees the run end within seconds (the server checks its session every second).
+    # Another tab sees the run end within seconds (the server checks its session every second);
+    # the count is drawn when the page is, so it reloads until then.
     other = app.ctx.new_page()
     try:
-        other.goto(app.url("lab"))
-        other.get_by_role("button", name="Start").wait_for(timeout=60_000)
-        other.get_by_text("No run is training on this server now").wait_for(timeout=15_000)
+        deadline = time.monotonic() + 15
+        while True:
+            other.goto(app.url("lab"))
+            other.get_by_role("button", name="Start").wait_for(timeout=60_000)
+            if "No run is training on this server now" in other.locator("body").inner_text():
+                break
+            assert time.monotonic() < deadline, "the closed tab's run is still training"
+            other.wait_for_timeout(500)
     finally:
         other.close()
 
