@@ -1,0 +1,197 @@
+"""Benchmark: does the Compare view stay fast while other tabs train in the lab?
+
+    python tests/benchmarks/bench_lab_sessions.py [--sessions 5] [--steps 40] [--sentences 10]
+
+One server (`testing.AppServer`) and one headless Chromium context (`testing.browser`):
+  1. baseline: a page on Compare (task trec, bench_app.SENTENCE): step key press -> every
+     chart updated, and new sentence (Enter) -> three columns updated (bench_app's probes)
+  2. the server's resident memory (VmRSS) before any run
+  3. --sessions more tabs on /lab, each training the three cells on the adding problem for
+     20,000 steps; each tab's steps/s (its progress text, and counted over a 10 s window
+     with all of them training), the server's memory and CPU
+  4. with those training, a new page on Compare measured as in 1
+  5. the lab tabs closed: how long until a fresh /lab page says "No run is training on this
+     server now" (reloaded until it does, at most 30 s), and the memory after
+Prints a markdown table (measure | value | budget | met). Not a pytest test: timings
+belong to a machine, and to whatever else it runs (the load averages are printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import bench_app  # noqa: E402
+
+from viz_app import testing  # noqa: E402
+
+PROGRESS = '[data-testid="stProgress"]'
+IDLE = "No run is training on this server now"
+BUDGET = {"step": (80, 150), "enter_p95": 1000}
+LAB_STEPS = 20_000  # the lab's cap: the runs outlast the benchmark
+RATE_WINDOW = 10.0  # seconds over which the tabs' steps are counted
+IDLE_WAIT = 30.0  # seconds to wait for the runs to end once their tabs are closed
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory (VmRSS), in MB."""
+    kb = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M).group(1)
+    return int(kb) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def progress(page) -> tuple[str, int, float]:
+    """The lab's progress bar: (state word, step, steps/s)."""
+    text = page.locator(PROGRESS).inner_text()
+    m = re.match(r"(\w[\w ()]*?): step ([\d,]+) of [\d,]+ · (\d+) steps/s", text)
+    assert m, text
+    return m.group(1), int(m.group(2).replace(",", "")), float(m.group(3))
+
+
+def start_lab_run(ctx, srv):
+    """A new tab on /lab training the three cells on the adding problem; returned once it trains."""
+    page = ctx.new_page()
+    page.goto(srv.url + "lab")
+    try:
+        page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+    except Exception as e:  # say what the page shows instead (an exception box, a spinner)
+        raise RuntimeError(f"/lab showed no Start button within 60 s; the page said:\n"
+                           f"{page.locator('body').inner_text()[-1500:]}") from e
+    page.get_by_label("Lab task").click()
+    page.get_by_role("option", name="adding").click()
+    page.wait_for_function(  # the rerun for the new task has replaced the form (stale copies linger while it runs)
+        """() => document.querySelectorAll('input[aria-label="Steps"]').length === 1""", timeout=60_000, polling=100)
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill(str(LAB_STEPS))
+    steps.press("Tab")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function(
+        f"""() => {{ const e = document.querySelector('{PROGRESS}');
+            return e && /^Training: step [1-9]/.test(e.innerText); }}""", timeout=60_000, polling=100)
+    return page
+
+
+def compare_page(ctx, srv, task: str, steps: int, sentences: int) -> tuple[list[float], list[float]]:
+    """A new page on Compare: (step latencies, new-sentence times), in ms; the page is left open."""
+    page = ctx.new_page()
+    page.goto(bench_app.url(srv, task, bench_app.SENTENCE))
+    testing.drawn_scope(page, timeout=120)
+    page.wait_for_timeout(bench_app.SETTLE_MS)
+    lat = testing.step_latencies(page, steps)
+    enters = bench_app.enter_times(page, bench_app.SENTENCES[:sentences])
+    return lat, enters
+
+
+def wait_idle(ctx, srv, timeout: float = IDLE_WAIT) -> tuple[float | None, str]:
+    """Seconds until a /lab page, reloaded until it does, says no run is training (None:
+    not within `timeout`), and the caption's last word on it. The caption is drawn once per
+    page load, so the page is reloaded rather than watched."""
+    t0, page = time.perf_counter(), ctx.new_page()
+    said = ""
+    try:
+        while time.perf_counter() - t0 < timeout:
+            page.goto(srv.url + "lab")
+            page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+            said = page.locator("body").inner_text()
+            if IDLE in said:
+                return time.perf_counter() - t0, IDLE
+            page.wait_for_timeout(500)
+        return None, (re.search(r"\d+ runs? training on this server now", said) or [said[-80:]])[0]
+    finally:
+        page.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sessions", type=int, default=5, help="lab tabs training at once")
+    ap.add_argument("--task", default="trec")
+    ap.add_argument("--steps", type=int, default=40, help="step key presses per measurement")
+    ap.add_argument("--sentences", type=int, default=10, help="new sentences (Enter) per measurement")
+    ap.add_argument("--log", type=Path, help="write the server's log here")
+    args = ap.parse_args()
+    n = args.sessions
+    load_before = os.getloadavg()
+
+    with testing.AppServer(log=args.log) as srv, testing.browser() as ctx:
+        srv.wait_healthy()
+        pid = srv.proc.pid
+        base_steps, base_enters = compare_page(ctx, srv, args.task, args.steps, args.sentences)
+        rss_before = rss_mb(pid)
+        for p in ctx.pages:  # the baseline's page: the sixth session is a new one
+            p.close()
+
+        labs, started = [], time.perf_counter()
+        for _ in range(n):
+            labs.append(start_lab_run(ctx, srv))
+        seconds_to_start = time.perf_counter() - started
+        first = [progress(p)[1] for p in labs]
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        time.sleep(RATE_WINDOW)
+        last = [progress(p) for p in labs]
+        window = time.perf_counter() - t0
+        server_cpu = (cpu_seconds(pid) - cpu0) / window
+        counted = [(b[1] - a) / window for a, b in zip(first, last)]
+        shown = [b[2] for b in last]
+        rss_training = rss_mb(pid)
+
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        busy_steps, busy_enters = compare_page(ctx, srv, args.task, args.steps, args.sentences)
+        busy_cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0)
+        still = [progress(p)[0] for p in labs]
+
+        for p in labs:
+            p.close()
+        idle_after, said = wait_idle(ctx, srv)
+        time.sleep(2)  # let the workers' threads end and the sessions go
+        rss_after = rss_mb(pid)
+    load_after = os.getloadavg()
+
+    med, p95 = statistics.median, bench_app.p95
+
+    def timed(what, xs, budget_med=None, budget_p95=None):
+        ok = (budget_med is None or med(xs) <= budget_med) and (budget_p95 is None or p95(xs) <= budget_p95)
+        budget = " / ".join(b for b in (f"median ≤ {budget_med}" if budget_med else "",
+                                        f"p95 ≤ {budget_p95}" if budget_p95 else "") if b)
+        return f"| {what} (n={len(xs)}) | {med(xs):.0f} median, {p95(xs):.0f} p95 | {budget} | {'yes' if ok else '**no**'} |"
+
+    print(f"task `{args.task}`, {n} lab tabs each training RNN, LSTM and GRU on the adding problem "
+          f"(T=50, hidden 64, batch 32, {LAB_STEPS:,} steps); times in ms; {os.cpu_count()} CPUs; "
+          f"load averages (1, 5, 15 min) {', '.join(f'{x:.1f}' for x in load_before)} before, "
+          f"{', '.join(f'{x:.1f}' for x in load_after)} after\n")
+    print("| measure | value | budget | met |")
+    print("|---|---|---|---|")
+    print(timed("alone: step key press → every chart updated", base_steps, *BUDGET["step"]))
+    print(timed("alone: new sentence (Enter) → three columns updated", base_enters, None, BUDGET["enter_p95"]))
+    print(f"| server RSS before any run | {rss_before:.0f} MB | – | – |")
+    print(f"| {n} lab tabs: started and training after | {seconds_to_start:.1f} s | – | – |")
+    print(f"| each lab tab's steps/s, progress text | {', '.join(f'{x:.0f}' for x in shown)} | – | – |")
+    print(f"| each lab tab's steps/s, counted over {window:.0f} s with all {n} training | "
+          f"{', '.join(f'{x:.0f}' for x in counted)} (sum {sum(counted):.0f}) | – | – |")
+    print(f"| server CPU with {n} training (100% = one core) | {server_cpu:.0%}; {busy_cpu:.0%} while the "
+          f"page below was measured | – | – |")
+    print(f"| server RSS with {n} training | {rss_training:.0f} MB | – | – |")
+    print(f"| memory per training session | {(rss_training - rss_before) / n:.0f} MB | – | – |")
+    print(timed(f"{n} training: step key press → every chart updated", busy_steps, *BUDGET["step"]))
+    print(timed(f"{n} training: new sentence (Enter) → three columns updated", busy_enters, None,
+                BUDGET["enter_p95"]))
+    print(f"| lab tabs' state when the measurement ended | {', '.join(still)} | all Training | "
+          f"{'yes' if all(s == 'Training' for s in still) else '**no**'} |")
+    idle = f"{idle_after:.1f} s" if idle_after is not None else f"not within {IDLE_WAIT:.0f} s (“{said}”)"
+    print(f"| tabs closed → server says no run is training | {idle} | a few s (jobs.WATCH = 1 s) | "
+          f"{'yes' if idle_after is not None and idle_after <= 5 else '**no**'} |")
+    print(f"| server RSS after closing them | {rss_after:.0f} MB | – | – |")
+
+
+if __name__ == "__main__":
+    main()
