@@ -1,6 +1,7 @@
 """Benchmark: trace + backward through time against torch's forward + backward (autograd), same run.
 
     python tests/benchmarks/bench_backward.py [--repeat 9]
+    OPENBLAS_NUM_THREADS=1 python tests/benchmarks/bench_backward.py --threads 1   # both sides on one core
 
 CPU, batch 1, input size 64, float32. The loss is Σ d_output ⊙ output for a fixed
 random d_output. torch: `out = module(x); out.backward(d_output)` with x and the
@@ -24,7 +25,11 @@ from timing import compare
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--threads", type=int, default=0, help="torch's threads (0: its default); numpy's BLAS "
+                                                            "follows OPENBLAS_NUM_THREADS")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     def case(kind, module, x, rng):
         rec = cells.from_torch(module)

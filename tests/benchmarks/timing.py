@@ -26,8 +26,11 @@ def header(repeat: int) -> str:
 
     import torch
 
-    return f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}, " \
-           f"median of {repeat}\n"
+    import os
+
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    return f"torch {torch.__version__}, {torch.get_num_threads()} threads, numpy's OpenBLAS threads: {blas}, " \
+           f"{platform.processor() or platform.machine()}, median of {repeat}, load average {os.getloadavg()[0]:.1f}\n"
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
