@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -300,3 +302,11 @@ def test_the_cartesian_plotly_js_is_served_only_when_it_is_the_installed_version
     monkeypatch.setattr(plotly, "__file__", str(other / "__init__.py"))
     assert mount.plotly_js_dir() == (other, "package_data")
     assert mount.plotly_js_version(tmp_path / "missing.js") is None
+
+
+def test_the_app_starts_without_torch():
+    # torch takes 1.2 s to import: the views load it only when a page needs it (the lab, on opening).
+    code = ("import sys, viz_app.cache, viz_app.views.compare, viz_app.views.cell, viz_app.views.attention, "
+            "viz_app.views.language_model, viz_app.views.gradients, viz_app.views.lab; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -11,17 +11,24 @@ own tasks: the page shows neither the other views' task nor their text box.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cells import lab
-
-from .. import checks, jobs
+from .. import checks
 from ..charts import heatmaps
 from ..charts import lab as charts
 from ..tasks import KINDS
 from .common import Selection
+
+if TYPE_CHECKING:
+    from cells import lab
+
+    from .. import jobs
+
+# cells.lab and jobs import torch (1.2 s): the functions below import them when the lab is
+# opened, so that the app starts without it.
 
 TITLE, URL_PATH, ICON = "Training lab", "lab", ":material/model_training:"
 READS_TEXT = False  # the app draws neither the sidebar's task nor the text box here
@@ -45,6 +52,10 @@ STATES = {"running": "Training", "paused": "Paused", "done": "Done", "stopped": 
 
 
 def render(sel: Selection) -> None:
+    from cells import lab
+
+    from .. import jobs
+
     session = get_script_run_ctx().session_id
     notes = st.container()
     # The task outside the form: changing it redraws the form with that task's sizes and defaults.
@@ -81,6 +92,8 @@ def render(sel: Selection) -> None:
 
 
 def training_now() -> str:
+    from .. import jobs
+
     n, _ = jobs.count()
     return "No run is training on this server now." if n == 0 else \
         f"{n} run{'s' if n > 1 else ''} training on this server now."
@@ -88,6 +101,8 @@ def training_now() -> str:
 
 def controls(task: str) -> list[lab.Settings]:
     """The form's widgets for `task`; one Settings per chosen cell."""
+    from cells import lab
+
     a, b, c, d = st.columns(4)
     label, lo, hi = LENGTHS[task]
     T = a.slider(label, lo, hi, min(max(lab.TASKS[task].T, lo), hi), key=f"lab_T_{task}")
@@ -167,6 +182,8 @@ def draw(p: jobs.Progress, job: jobs.Job) -> None:
 
 
 def downloads(p: jobs.Progress, names: list[str], job: jobs.Job) -> None:
+    from cells import lab
+
     runs = {n: lab.Run(s, h, e, samples=sm, note=note)
             for n, s, h, e, sm, note in zip(names, p.settings, p.histories, p.evals, p.samples, p.notes)}
     stem = f"rnnscope-lab-{p.settings[0].task}"
@@ -194,6 +211,8 @@ def downloads(p: jobs.Progress, names: list[str], job: jobs.Job) -> None:
 
 def inside(job: jobs.Job) -> None:
     """A finished run's snapshots: one cell at a chosen checkpoint reading one held-out example."""
+    from cells import lab
+
     p = job.view()
     names = [NAMES[s.kind] for s in p.settings]
     st.subheader("Inside the models")
