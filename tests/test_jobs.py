@@ -59,8 +59,12 @@ def test_pause_holds_the_step_and_resume_goes_on(session):
     assert job.view().seconds == paused_for  # time left counts running time only
     job.resume()
     until(lambda: job.view().steps_done > held.steps_done)
-    job.stop()
+    job.pause()
+    ran = job.view().seconds
+    time.sleep(0.3)
+    job.stop()  # stopped while paused: the pause is not counted as running time
     p = job.view()
+    assert p.seconds == ran
     assert p.state == "stopped" and all(n.startswith("stopped at step") for n in p.notes)
     assert p.steps_done < 20_000 and all(max(s) == len(h) for s, h in zip(p.snapshot_steps, p.histories))
 

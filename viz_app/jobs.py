@@ -22,6 +22,7 @@ import atexit
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,8 +32,9 @@ from cells import lab
 
 WATCH = 1.0  # seconds between checks that the session still exists
 NICE = 10  # the worker threads' scheduling priority (Linux): pages are served before training steps
-_JOBS: dict[str, Job] = {}
-_LOCK = threading.Lock()  # guards _JOBS
+_JOBS: dict[str, Job] = {}  # by session: the job its page shows
+_WORKERS: weakref.WeakSet[Job] = weakref.WeakSet()  # every job whose thread may still run, shown or not
+_LOCK = threading.Lock()  # guards _JOBS and _WORKERS
 
 
 def session_alive(session_id: str) -> bool:
@@ -126,7 +128,8 @@ class Job:
             self.state = state
 
     def _pause_clock(self) -> None:
-        if self._running.is_set():
+        """Add the stretch since the last start or resume to the running time (once)."""
+        if self.state == "running":
             self._active += time.perf_counter() - self._since
 
     def pause(self) -> None:
@@ -187,6 +190,7 @@ def start(session_id: str, settings: list[lab.Settings], alive: Callable[[str], 
             old._gone.set()  # the finished run it replaces
         job = Job(session_id, settings, alive)
         _JOBS[session_id] = job
+        _WORKERS.add(job)
     job.thread.start()
     return job
 
@@ -198,6 +202,8 @@ def reset(session_id: str) -> None:
     if job is not None:
         job.stop()
         job._gone.set()
+        if threading.current_thread() is not job.thread:
+            job.thread.join(timeout=5.0)  # ended, not ending: a torch thread ending as the process exits aborts it
 
 
 def _forget(job: Job) -> None:
@@ -208,12 +214,15 @@ def _forget(job: Job) -> None:
 
 @atexit.register
 def _stop_all() -> None:
-    """At the server's exit: end every run between two steps, not inside torch."""
+    """At exit: end every worker between two steps and wait for it. A worker thread still
+    inside torch when the interpreter finalizes aborts the process (a test run showed it)."""
     with _LOCK:
-        js = list(_JOBS.values())
+        js = list(_WORKERS)
     for j in js:
         j.stop(wait=2.0)
         j._gone.set()
+    for j in js:
+        j.thread.join(timeout=5.0)
 
 
 def sessions() -> list[str]:
