@@ -182,16 +182,33 @@ class AppServer:
 @contextlib.contextmanager
 def browser(user_data_dir: str | None = None):
     """A headless Chromium context (Playwright), closed on exit."""
+    with browsers(1, user_data_dir) as (ctx,):
+        yield ctx
+
+
+@contextlib.contextmanager
+def browsers(n: int, user_data_dir: str | None = None, nices: tuple[int, ...] = ()):
+    """n headless Chromium contexts from one Playwright (it allows one per thread); the i-th
+    runs at scheduling priority nices[i] if given (a benchmark's background tabs, standing
+    in for browsers on other machines)."""
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="rnnscope-chromium-") as tmp, sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            user_data_dir or tmp, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1500, "height": 1300})
-        try:
-            yield ctx
-        finally:
-            ctx.close()
+    with tempfile.TemporaryDirectory(prefix="rnnscope-chromium-") as tmp, sync_playwright() as p, \
+            contextlib.ExitStack() as stack:
+        ctxs = []
+        for i in range(n):
+            executable, nice = CHROMIUM, nices[i] if i < len(nices) else 0
+            if nice:
+                executable = os.path.join(tmp, f"chromium-nice-{i}")
+                with open(executable, "w") as f:
+                    f.write(f'#!/bin/sh\nexec nice -n {int(nice)} {CHROMIUM} "$@"\n')
+                os.chmod(executable, 0o755)
+            ctx = p.chromium.launch_persistent_context(
+                user_data_dir if user_data_dir and i == 0 else os.path.join(tmp, f"profile-{i}"),
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS, viewport={"width": 1500, "height": 1300})
+            stack.callback(ctx.close)
+            ctxs.append(ctx)
+        yield tuple(ctxs)
 
 
 def drawn_scope(page, timeout: float = 30.0, after: str | None = None):

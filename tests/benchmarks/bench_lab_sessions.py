@@ -19,6 +19,7 @@ belong to a machine, and to whatever else it runs (the load averages are printed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import statistics
@@ -119,11 +120,19 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40, help="step key presses per measurement")
     ap.add_argument("--sentences", type=int, default=10, help="new sentences (Enter) per measurement")
     ap.add_argument("--log", type=Path, help="write the server's log here")
+    ap.add_argument("--lab-nice", type=int, default=0,
+                    help="run the lab tabs in a second Chromium at this nice value, standing in for browsers on "
+                         "other machines (0: the same Chromium as the measured tab)")
     args = ap.parse_args()
     n = args.sessions
     load_before = os.getloadavg()
 
-    with testing.AppServer(log=args.log) as srv, testing.browser() as ctx:
+    with contextlib.ExitStack() as stack:
+        srv = stack.enter_context(testing.AppServer(log=args.log))
+        if args.lab_nice:
+            ctx, lab_ctx = stack.enter_context(testing.browsers(2, nices=(0, args.lab_nice)))
+        else:
+            ctx = lab_ctx = stack.enter_context(testing.browser())
         srv.wait_healthy()
         pid = srv.proc.pid
         base_steps, base_enters = compare_page(ctx, srv, args.task, args.steps, args.sentences)
@@ -133,7 +142,7 @@ def main() -> None:
 
         labs, started = [], time.perf_counter()
         for _ in range(n):
-            labs.append(start_lab_run(ctx, srv))
+            labs.append(start_lab_run(lab_ctx, srv))
         seconds_to_start = time.perf_counter() - started
         first = [progress(p)[1] for p in labs]
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
@@ -166,7 +175,9 @@ def main() -> None:
         return f"| {what} (n={len(xs)}) | {med(xs):.0f} median, {p95(xs):.0f} p95 | {budget} | {'yes' if ok else '**no**'} |"
 
     print(f"task `{args.task}`, {n} lab tabs each training RNN, LSTM and GRU on the adding problem "
-          f"(T=50, hidden 64, batch 32, {LAB_STEPS:,} steps); times in ms; {os.cpu_count()} CPUs; "
+          f"(T=50, hidden 64, batch 32, {LAB_STEPS:,} steps)"
+          + (f", rendered by a second Chromium at nice {args.lab_nice}" if args.lab_nice else ", in the measured tab's Chromium")
+          + f"; times in ms; {os.cpu_count()} CPUs; "
           f"load averages (1, 5, 15 min) {', '.join(f'{x:.1f}' for x in load_before)} before, "
           f"{', '.join(f'{x:.1f}' for x in load_after)} after\n")
     print("| measure | value | budget | met |")
