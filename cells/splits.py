@@ -1,8 +1,8 @@
 """The data splits and vocabularies the bundled models are trained and measured on.
 
-    train, val, held, files = classifier_data("sst2", root, seed=0, frac=0.10)
+    train, val, held, files = classifier_data("sst2", root, seed=0)
     (train, val, test), files = lm_data("shakespeare", root)
-    vocab = make_vocab([tokenize(e.text, "word") for e in train], ["<pad>", "<unk>"], min_freq=2)
+    vocab = vocab_of(train, min_freq=2)      # "<pad>", "<unk>", then words by falling frequency
 
 Splits. Nothing reported is used for training or model selection:
 
@@ -30,6 +30,8 @@ from . import data
 from .data import Example
 from .tokens import chars
 
+VAL_FRAC = 0.10  # classifiers: the share of the training file held out for early stopping
+
 
 def tokenize(text: str, level: str) -> list[str]:
     toks = data.word_tokens(text) if level == "word" else chars(text)
@@ -45,9 +47,18 @@ def make_vocab(seqs: Iterable[Sequence[str]], specials: list[str], min_freq: int
     return specials + kept
 
 
+def vocab_of(train: list[Example] | str, min_freq: int, max_vocab: int = 0) -> list[str]:
+    """The vocabulary of a training split: a classifier's ("<pad>", "<unk>", then words) from
+    its Examples, a language model's ("<unk>", then characters) from its text. Every model
+    of a task reads this one list; training builds it here, and a test rebuilds it."""
+    if isinstance(train, str):
+        return make_vocab([tokenize(train, "char")], ["<unk>"], min_freq, max_vocab)
+    return make_vocab([tokenize(e.text, "word") for e in train], ["<pad>", "<unk>"], min_freq, max_vocab)
+
+
 # -- classifiers: word level ------------------------------------------------------------
 
-def classifier_data(task: str, root: str | Path | None, seed: int, frac: float,
+def classifier_data(task: str, root: str | Path | None, seed: int = 0, frac: float = VAL_FRAC,
                     limit: int = 0) -> tuple[list[Example], list[Example], list[Example], list[Path]]:
     """(train, early-stopping, reported) lists of Examples, and the data files used."""
     if task == "sst2":

@@ -12,7 +12,8 @@ can highlight exactly what the model read.
 
 `Vocab.encode` maps tokens to ids and reports which were unknown. A vocabulary may
 back off: an English word it lacks is read as a base form it has (warmly -> warm,
-dizzying -> dizzy), so rare inflections do not all collapse into one unknown token.
+dizzying -> dizzy), so rare inflections do not all collapse into one unknown token. It
+never drops an ending that negates or reverses the base: heartless is not read as heart.
 """
 
 from __future__ import annotations
@@ -66,20 +67,31 @@ def chars(text: str) -> list[Token]:
     return [Token(m.group(), *m.span()) for m in regex.finditer(r"\X", text)]
 
 
-# Endings tried in this order; the first that leaves a known base form wins.
-_SUFFIXES = ("ly", "ness", "ing", "ed", "es", "s", "er", "est", "ful", "less", "ity", "ment", "able", "ish")
+# Endings a word may lose when the vocabulary lacks it, tried in this order; the first
+# that leaves a known base form wins. Each keeps the base word's meaning and its sign:
+# an inflection (-s, -es, -ed, -ing, -er, -est), an adverb or a noun made from the base
+# (-ly, -ness, -ity, -ment), "full of" (-ful) or "somewhat" (-ish).
+SUFFIXES = ("ly", "ness", "ing", "ed", "es", "s", "er", "est", "ful", "ity", "ment", "ish")
+# Endings never dropped, because the base means something else, often the opposite.
+NEVER_DROPPED = {
+    "less": "negates: heartless is without heart",
+    "free": "negates: carefree is without care",
+    "able": "can reverse: a laughable film is not one to laugh with",
+}
+_DOUBLING = ("ing", "ed", "er", "est", "ish")  # endings after which a final consonant doubles: ripping
 
 
 def english_bases(word: str) -> Iterator[str]:
-    """Candidate base forms of an English word, by stripping one ending and undoing
-    the usual spelling changes: warmly -> warm, dizzying -> dizzy (dizzi+ing),
-    escaping -> escape, ripping -> rip, abilities -> ability. At least 3 letters stay."""
-    for suf in _SUFFIXES:
+    """Candidate base forms of an English word, by stripping one ending of SUFFIXES and
+    undoing the usual spelling changes: warmly -> warm, dizzying -> dizzy (dizzi+ing),
+    escaping -> escape, ripping -> rip, abilities -> ability. At least 3 letters stay.
+    No candidate loses an ending of NEVER_DROPPED: heartlessly -> heartless, never heart."""
+    for suf in SUFFIXES:
         if word.endswith(suf) and len(word) - len(suf) >= 3:
             b = word[: -len(suf)]
             yield b
             yield b + "e"
-            if len(b) > 3 and b[-1] == b[-2]:
+            if suf in _DOUBLING and len(b) > 3 and b[-1] == b[-2]:
                 yield b[:-1]
             if b.endswith("i"):
                 yield b[:-1] + "y"

@@ -32,11 +32,12 @@ from tqdm import tqdm
 from . import checkpoint, data
 from .evaluate import accuracy, nats_per_char
 from .models import ModelConfig, build, num_params
-from .splits import batches, classifier_data, lm_data, make_vocab, tokenize
+from .ngram import KneserNey
+from .splits import batches, classifier_data, lm_data, tokenize, vocab_of
 from .tokens import Vocab
 from .zoo import WEIGHTS
 
-PAD, UNK = "<pad>", "<unk>"
+UNK = "<unk>"
 
 
 @dataclass(frozen=True)
@@ -53,25 +54,30 @@ class TaskSpec:
     patience: int = 2  # epochs without a better validation score before stopping
     batch_size: int = 64
     lr: float = 2e-3
+    weight_decay: float = 0.0  # AdamW's decoupled decay; 0: plain Adam
     clip: float = 1.0  # gradient norm
-    word_dropout: float = 0.0  # classifier: replace tokens by <unk> with this probability
+    word_dropout: float = 0.0  # replace input tokens by <unk> with this probability
     backoff: str | None = None  # classifier: tokens.BACKOFFS entry for words outside the vocabulary
+    vectors: str | None = None  # classifier: "glove-6b-50d" starts the embedding from pretrained vectors
+    average: float = 0.0  # keep and score a moving average of the weights with this decay (0: the weights themselves)
     lr_decay: float = 1.0  # classifier: learning rate × this per epoch
+    teacher: float = 0.0  # language model: share of the training target taken from the Kneser–Ney bigram
+    tie: bool = False  # language model: train the output layer and the embedding as one matrix (embed = hidden)
     seq_len: int = 100  # language model: characters per training window
     steps_per_epoch: int = 0  # language model: windows per epoch is steps × batch
     storage: str = "float16"  # how the checkpoint stores weights: checkpoint.STORAGES
 
 
 TASKS = {
-    "sst2": TaskSpec("word", embed_size=96, hidden_size=96, min_freq=2, max_vocab=12000, epochs=6,
+    "sst2": TaskSpec("word", embed_size=50, hidden_size=96, min_freq=1, epochs=6,
                      patience=2, batch_size=32, lr=2e-3, lr_decay=0.85, word_dropout=0.1, dropout=0.4,
-                     backoff="english-suffixes", storage="int8"),
+                     backoff="english-suffixes", vectors="glove-6b-50d", average=0.999),
     "trec": TaskSpec("word", embed_size=96, hidden_size=96, min_freq=1, epochs=20, patience=4,
                      batch_size=32, lr=2e-3, word_dropout=0.1, dropout=0.4),
     "shakespeare": TaskSpec("char", embed_size=64, hidden_size=256, dropout=0.1, epochs=10, patience=10,
                             batch_size=64, lr=3e-3, seq_len=100, steps_per_epoch=400),
-    "jaychou": TaskSpec("char", embed_size=64, hidden_size=256, min_freq=2, dropout=0.3, epochs=15,
-                        patience=3, batch_size=32, lr=2e-3, seq_len=64, steps_per_epoch=50),
+    "jaychou": TaskSpec("char", embed_size=256, hidden_size=256, min_freq=2, dropout=0.1, epochs=30,
+                        patience=4, batch_size=32, lr=4e-3, teacher=0.8, tie=True, seq_len=64, steps_per_epoch=50),
 }
 LABELS = {"sst2": list(data.SST2_LABELS), "trec": list(data.TREC_LABELS)}
 
@@ -79,9 +85,9 @@ LABELS = {"sst2": list(data.SST2_LABELS), "trec": list(data.TREC_LABELS)}
 # -- classifier ---------------------------------------------------------------------------
 
 def train_classifier(task: str, kind: str, spec: TaskSpec,
-                     args: argparse.Namespace) -> tuple[nn.Module, dict, list[str], list[Path]]:
-    train, val, held, files = classifier_data(task, args.data, args.seed, 0.10, args.limit)
-    vocab = make_vocab([tokenize(e.text, "word") for e in train], [PAD, UNK], spec.min_freq, spec.max_vocab)
+                     args: argparse.Namespace) -> tuple[nn.Module, dict, list[str], dict[str, str]]:
+    train, val, held, files = classifier_data(task, args.data, args.seed, limit=args.limit)
+    vocab = vocab_of(train, spec.min_freq, spec.max_vocab)
     words = Vocab(tuple(vocab), UNK, spec.backoff)  # reads text exactly as the loaded model will
 
     def enc(exs):
@@ -93,7 +99,11 @@ def train_classifier(task: str, kind: str, spec: TaskSpec,
     cfg = ModelConfig(kind, len(vocab), spec.embed_size, spec.hidden_size, spec.num_layers,
                       len(LABELS[task]), spec.attention_size, spec.dropout)
     model = build(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    shas = data.file_shas(files)
+    if spec.vectors:
+        wv = init_vectors(model, vocab, spec)
+        shas |= wv.files
+    opt = optimizer(model, spec)
     rng = np.random.default_rng(args.seed)
     loss_fn = nn.CrossEntropyLoss()
     unk = words.stoi[UNK]
@@ -112,27 +122,54 @@ def train_classifier(task: str, kind: str, spec: TaskSpec,
     checkpoint.round_to_stored(model, spec.storage)
     metric = "dev_accuracy" if task == "sst2" else "test_accuracy"
     metrics = {metric: accuracy(model, *ho), "early_stopping_accuracy": accuracy(model, *va)}
-    return model.eval(), metrics, vocab, files
+    if spec.vectors:
+        metrics["vocab_with_vectors"] = float(wv.found.mean())
+    return model.eval(), metrics, vocab, shas
+
+
+def init_vectors(model: nn.Module, vocab: list[str], spec: TaskSpec) -> data.WordVectors:
+    """Start the embedding from pretrained vectors: words without one get random rows of the
+    same spread, <pad> zeros. Returns the vectors looked up (which words had one, and the
+    sha256 of the files read)."""
+    if spec.vectors != data.GLOVE["name"]:
+        raise ValueError(f"unknown word vectors {spec.vectors!r}; expected {data.GLOVE['name']!r}")
+    wv = data.word_vectors(vocab)
+    if wv.vectors.shape[1] != spec.embed_size:
+        raise ValueError(f"{spec.vectors} has {wv.vectors.shape[1]} dimensions; the embedding has {spec.embed_size}")
+    rows = torch.from_numpy(wv.vectors)  # (V, E)
+    found = torch.from_numpy(wv.found)
+    with torch.no_grad():
+        w = model.embedding.weight
+        w.normal_(0.0, float(rows[found].std()))
+        w[found] = rows[found]
+        w[0] = 0.0  # <pad>
+    return wv
 
 
 # -- language model -----------------------------------------------------------------------
 
 def train_lm(task: str, kind: str, spec: TaskSpec,
-             args: argparse.Namespace) -> tuple[nn.Module, dict, list[str], list[Path]]:
+             args: argparse.Namespace) -> tuple[nn.Module, dict, list[str], dict[str, str]]:
     (train, val, test), files = lm_data(task, args.data, args.limit)
-    tr_toks = tokenize(train, "char")
-    vocab = make_vocab([tr_toks], [UNK], spec.min_freq)
+    vocab = vocab_of(train, spec.min_freq, spec.max_vocab)
     alphabet = Vocab(tuple(vocab), UNK)
-    tr, va, te = (alphabet.encode(t)[0] for t in (tr_toks, tokenize(val, "char"), tokenize(test, "char")))
-    cfg = ModelConfig(kind, len(vocab), spec.embed_size, spec.hidden_size, spec.num_layers, 0,
+    tr, va, te = (alphabet.encode(tokenize(t, "char"))[0] for t in (train, val, test))
+    V = len(vocab)
+    cfg = ModelConfig(kind, V, spec.embed_size, spec.hidden_size, spec.num_layers, 0,
                       spec.attention_size, spec.dropout)
     model = build(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    if spec.tie:  # Press & Wolf 2017: a rare character's row learns from its inputs and its targets
+        if spec.embed_size != spec.hidden_size:
+            raise ValueError(f"tying needs embed_size = hidden_size; got {spec.embed_size} and {spec.hidden_size}")
+        model.out.weight = model.embedding.weight  # (V, H); the checkpoint stores it twice, loading needs no tie
+    opt = optimizer(model, spec)
     total = spec.epochs * spec.steps_per_epoch
     # cosine decay to a tenth: the last epochs polish instead of bouncing
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     rng = np.random.default_rng(args.seed)
     L = spec.seq_len
+    bigram = bigram_table(tr, V) if spec.teacher else None  # (V, V)
+    unk = alphabet.stoi[UNK]
 
     def windows():
         for _ in range(spec.steps_per_epoch):
@@ -141,8 +178,16 @@ def train_lm(task: str, kind: str, spec: TaskSpec,
             yield (w,)
 
     def step(w):
-        logits, _ = model(w[:, :-1])  # every window starts from the zero state, as analyze() does
-        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), w[:, 1:].reshape(-1))
+        x, y = w[:, :-1], w[:, 1:].reshape(-1)
+        if spec.word_dropout:  # Xie et al. 2017's blank noising: the model learns to back off, as counts do
+            x = x.masked_fill(torch.rand(x.shape) < spec.word_dropout, unk)
+        logits, _ = model(x)  # every window starts from the zero state, as analyze() does
+        logits = logits.reshape(-1, V)  # (B·L, V)
+        if bigram is None:
+            return nn.functional.cross_entropy(logits, y)
+        a = spec.teacher
+        target = (1 - a) * nn.functional.one_hot(y, V) + a * bigram[w[:, :-1].reshape(-1)]  # (B·L, V), clean inputs
+        return nn.functional.cross_entropy(logits, target)
 
     fit(model, opt, spec, args, spec.steps_per_epoch, windows, step,
         lambda: nats_per_char(model, va), "val_nats", higher=False, sched=sched)
@@ -150,19 +195,38 @@ def train_lm(task: str, kind: str, spec: TaskSpec,
     test_nats = nats_per_char(model, te)
     metrics = {"test_nats_per_char": test_nats, "test_perplexity": math.exp(test_nats),
                "early_stopping_nats_per_char": nats_per_char(model, va)}
-    return model.eval(), metrics, vocab, files
+    return model.eval(), metrics, vocab, data.file_shas(files)
+
+
+def bigram_table(ids: np.ndarray, V: int) -> torch.Tensor:
+    """(V, V) float32: row v is the Kneser–Ney bigram's p(· | v) fitted on `ids`, the
+    distillation target (Hinton et al. 2015) that spreads mass over characters the
+    training text shows too rarely for the network to learn on its own."""
+    counts = KneserNey(2).fit(ids, V)
+    return torch.from_numpy(np.stack([counts.dist((v,)) for v in range(V)])).float()
 
 
 # -- the loop -----------------------------------------------------------------------------
 
+def optimizer(model: nn.Module, spec: TaskSpec) -> torch.optim.Optimizer:
+    if spec.weight_decay:
+        return torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    return torch.optim.Adam(model.parameters(), lr=spec.lr)
+
+
 def fit(model: nn.Module, opt: torch.optim.Optimizer, spec: TaskSpec, args: argparse.Namespace, n_batches: int,
         make_batches: Callable[[], Iterable[tuple]], step: Callable[..., torch.Tensor], evaluate: Callable[[], float],
         name: str, higher: bool, sched: torch.optim.lr_scheduler.LRScheduler | None = None) -> None:
-    """Epochs of clipped Adam steps; keep the weights of the best validation score."""
+    """Epochs of clipped Adam steps; keep the weights of the best validation score.
+
+    With spec.average = β, what is scored and kept is the moving average of the weights,
+    w̄ ← β w̄ + (1 − β) w after every step (Polyak averaging), not the last step's weights.
+    """
     best, best_state, bad = None, None, 0
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else math.inf
     epochs = args.epochs or spec.epochs
     params = list(model.parameters())
+    avg = [p.detach().clone() for p in params] if spec.average else None
     for epoch in range(1, epochs + 1):
         model.train()
         bar = tqdm(make_batches(), total=n_batches, desc=f"epoch {epoch}/{epochs}", file=sys.stderr,
@@ -176,11 +240,16 @@ def fit(model: nn.Module, opt: torch.optim.Optimizer, spec: TaskSpec, args: argp
             opt.step()
             if sched is not None:
                 sched.step()
+            if avg is not None:
+                with torch.no_grad():
+                    for a, p in zip(avg, params):
+                        a.lerp_(p, 1 - spec.average)
             smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{smooth:.3f}", **({name: f"{best:.4f}"} if best is not None else {}))
             if time.monotonic() > deadline:
                 break
+        live = swap(params, avg) if avg is not None else None  # score the average
         score = evaluate()
         bar.set_postfix(loss=f"{smooth:.3f}", **{name: f"{score:.4f}"})
         bar.close()
@@ -188,10 +257,21 @@ def fit(model: nn.Module, opt: torch.optim.Optimizer, spec: TaskSpec, args: argp
             best, best_state, bad = score, copy.deepcopy(model.state_dict()), 0
         else:
             bad += 1
+        if live is not None:
+            swap(params, live)  # and train on from the last step's weights
         tqdm.write(f"epoch {epoch}: loss {smooth:.4f}  {name} {score:.4f}  best {best:.4f}", file=sys.stderr)
         if bad >= spec.patience or time.monotonic() > deadline:
             break
     model.load_state_dict(best_state)
+
+
+def swap(params: list[nn.Parameter], values: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Load `values` into the parameters; returns what they held."""
+    old = [p.detach().clone() for p in params]
+    with torch.no_grad():
+        for p, v in zip(params, values):
+            p.copy_(v)
+    return old
 
 
 def train(task: str, kind: str, args: argparse.Namespace) -> tuple[Path, Path]:
@@ -202,13 +282,13 @@ def train(task: str, kind: str, args: argparse.Namespace) -> tuple[Path, Path]:
     spec = replace(spec, **overrides)
     t0 = time.monotonic()
     fn = train_classifier if spec.level == "word" else train_lm
-    model, metrics, vocab, files = fn(task, kind, spec, args)
+    model, metrics, vocab, shas = fn(task, kind, spec, args)
     seconds = time.monotonic() - t0
     meta = {
         "task": task, "kind": kind, "level": spec.level, "config": model.cfg.to_dict(), "vocab": vocab,
         "backoff": spec.backoff, "storage": spec.storage,
         "labels": LABELS.get(task, []), "metrics": metrics, "num_params": num_params(model),
-        "data": {f"{f.parent.name}/{f.name}": data.sha256(f) for f in files},
+        "data": shas,
         "training_seconds": round(seconds, 1), "threads": args.threads, "seed": args.seed,
         "train": asdict(spec), "torch": torch.__version__,
     }

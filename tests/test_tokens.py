@@ -2,7 +2,7 @@
 
 import pytest
 
-from cells.tokens import Token, Vocab, chars, words
+from cells.tokens import NEVER_DROPPED, SUFFIXES, Token, Vocab, chars, english_bases, words
 
 
 def texts(tokens):
@@ -83,11 +83,12 @@ def test_vocab_reports_unknowns():
     "word, base",
     [("warmly", "warm"), ("dizzying", "dizzy"), ("escaping", "escape"), ("ripping", "rip"),
      ("abilities", "ability"), ("taxes", "tax"), ("monkeys", "monkey"), ("playfulness", "playful"),
-     ("rehashed", "rehash"), ("warm", "warm"), ("ring", None), ("qqqly", None), ("ly", None)],
+     ("rehashed", "rehash"), ("warm", "warm"), ("ring", None), ("qqqly", None), ("ly", None),
+     ("heartless", None), ("laughless", None), ("laughable", None), ("carefree", None), ("heartlessly", None)],
 )
 def test_backoff_reads_a_known_base_form(word, base):
     v = Vocab(["<pad>", "<unk>", "warm", "dizzy", "escape", "rip", "ability", "tax", "monkey", "playful",
-               "rehash", "r"], backoff="english-suffixes")
+               "rehash", "r", "heart", "laugh", "care"], backoff="english-suffixes")
     assert v.lookup(word) == base
     ids, unknown = v.encode([word])
     assert ids.tolist() == [v.stoi[base] if base else 1] and unknown == ([] if base else [0])
@@ -101,3 +102,42 @@ def test_backoff_never_reads_a_word_as_unk_and_names_must_exist():
     assert v.lookup("<unk>ly") is None  # the base form "<unk>" is the unknown token itself
     with pytest.raises(ValueError, match="unknown vocabulary backoff"):
         Vocab(["<unk>"], backoff="stemmer-of-doom")
+
+
+# Every ending the backoff may drop, and why dropping it keeps the word's meaning and sign.
+ALLOWED = {
+    "ly": "adverb of the base: warmly is warm",
+    "ness": "noun of the base: sadness is sad",
+    "ing": "inflection: dizzying is dizzy",
+    "ed": "inflection: rehashed is rehash",
+    "es": "inflection: taxes is tax",
+    "s": "inflection: monkeys is monkey",
+    "er": "comparative or doer: warmer is warm, a thriller thrills",
+    "est": "superlative: warmest is warm",
+    "ful": "full of the base, the same sign: painful is pain",
+    "ity": "noun of the base: stupidity is stupid",
+    "ment": "noun of the verb: enjoyment is enjoy",
+    "ish": "somewhat the base: foolish is fool",
+}
+
+
+def test_the_backoff_drops_exactly_the_allowed_endings():
+    assert set(SUFFIXES) == set(ALLOWED)
+    assert not set(SUFFIXES) & set(NEVER_DROPPED)
+    assert set(NEVER_DROPPED) >= {"less"}  # "-less" negates: heartless is not heart
+
+
+@pytest.mark.parametrize("ending", sorted(NEVER_DROPPED))
+@pytest.mark.parametrize("stem", ["heart", "laugh", "point", "care", "tooth"])
+@pytest.mark.parametrize("tail", ["", "ly", "ness", "s", "es", "ed"])
+def test_a_negating_ending_is_never_dropped(stem, ending, tail):
+    word = stem + ending + tail
+    for base in english_bases(word):  # heartlessly -> heartless, heartlessness -> heartless, never heart
+        assert base.startswith(stem + ending[:3]), (word, base)
+    assert Vocab(("<unk>", stem, stem + "e"), backoff="english-suffixes").lookup(word) is None
+
+
+def test_a_heartless_laughless_movie_is_not_read_as_heart_and_laugh():
+    v = Vocab(("<pad>", "<unk>", "a", "heart", "laugh", "movie", ",", "."), backoff="english-suffixes")
+    ids, unknown = v.encode(words("a heartless , laughless movie ."))
+    assert unknown == [1, 3] and v.read_as(words("a heartless , laughless movie .")) == {}
