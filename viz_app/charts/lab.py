@@ -16,7 +16,7 @@ import numpy as np
 
 from .gradients import BG, COLOURS
 
-POINTS = 1000  # per line; a 20,000-step run stays quick to redraw every second
+POINTS = 1000  # per line; a 20,000-step run stays quick to redraw every two seconds
 DASHES = ("solid", "dot", "dash", "dashdot")
 
 
@@ -38,7 +38,7 @@ def _layout(ytitle: str, log: bool, k: int) -> dict:
 
 def _line(name: str, xs: Sequence, ys: Sequence, colour: str, dash: str = "solid", width: float = 1.5) -> dict:
     """A line; numpy arrays rather than lists, which plotly validates and serialises (as
-    base64) many times faster: the lab redraws its charts every second. Non-finite values
+    base64) many times faster: the lab redraws its charts every two seconds. Non-finite values
     (a diverged step) become NaN, a gap in the line."""
     y = np.asarray(ys, dtype=np.float64)
     return {"type": "scatter", "mode": "lines", "name": name, "x": np.asarray(xs, dtype=np.int64),

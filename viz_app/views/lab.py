@@ -2,7 +2,7 @@
 
 The controls set one run (cells.lab.Settings, the same for the three cells); Start hands
 it to a background job (viz_app/jobs.py), one per tab. A fragment redraws the progress
-every second while the job trains: the loss curves, the gradient norm before and after
+every `REDRAW` seconds while the job trains: the loss curves, the gradient norm before and after
 clipping, per-layer gradient norms, steps per second and time left, and for the lyrics
 the held-out perplexity and each model's latest continuation of "分开". The lab has its
 own tasks: the page shows neither the other views' task nor their text box.
@@ -47,6 +47,7 @@ DEFAULTS = {  # per task, settings under which the cells that can learn it do so
 }
 TASK_NAMES = {"sine_cosine": "sine → cosine", "adding": "adding problem", "copy": "copy after a delay",
               "jaychou": "Jay Chou's lyrics"}
+REDRAW = 2.0  # seconds between redraws while training: each costs the server tens of ms of Python per tab
 STATES = {"running": "Training", "paused": "Paused", "done": "Done", "stopped": "Stopped",
           "failed": "Failed", "closed": "Ended (the tab was closed)"}
 
@@ -131,10 +132,10 @@ def controls(task: str) -> list[lab.Settings]:
 
 
 def live(job: jobs.Job) -> None:
-    """The job's progress, redrawn every second while it trains."""
+    """The job's progress, redrawn every REDRAW seconds while it trains."""
     training = job.training
 
-    @st.fragment(run_every=1.0 if training else None)
+    @st.fragment(run_every=REDRAW if training else None)
     def progress() -> None:
         if training and not job.training:
             st.rerun()  # it ended: redraw the page once, without the timer and with the right buttons
