@@ -25,19 +25,19 @@ settings give the same history, bit for bit, on one machine.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import checkpoint, data
+from . import checkpoint, data, splits
 from .recurrent import Recurrent, from_torch
 from .tokens import Vocab, chars
 
@@ -164,17 +164,18 @@ def copy_task(rng: np.random.Generator, B: int, T: int, k: int = 5):
     return x, y, mask
 
 
-@cache
+MAKERS = {"sine_cosine": sine_cosine, "adding": adding, "copy": copy_task}  # the generated tasks' batches
+COPY_NAMES = [chr(ord("A") + i) for i in range(COPY_SYMBOLS)] + ["·", "→"]  # symbols, blank, go: on screen
+
+
+@functools.cache
 def lyrics(root: str | None = None) -> tuple[Vocab, np.ndarray, np.ndarray]:
     """The vocabulary (characters seen at least twice in training, else <unk>) and the ids of
     the first 90 % of the lyrics (training) and the last 10 % (held out)."""
-    text = data.load_jaychou(root)
-    cut = int(len(text) * 0.9)
-    counts: dict[str, int] = {}
-    for c in text[:cut]:
-        counts[c] = counts.get(c, 0) + 1
-    vocab = Vocab(["<unk>"] + sorted((c for c, n in counts.items() if n >= 2), key=lambda c: (-counts[c], c)))
-    ids = vocab.encode(chars(text))[0]
+    tokens = splits.tokenize(data.load_jaychou(root), "char")
+    cut = int(len(tokens) * 0.9)
+    vocab = Vocab(splits.make_vocab([tokens[:cut]], ["<unk>"], min_freq=2))
+    ids = vocab.encode(tokens)[0]
     return vocab, ids[:cut], ids[cut:]
 
 
@@ -224,11 +225,19 @@ class LabModel:
     vocab: Vocab | None = field(default=None, repr=False)
 
     def module(self) -> LabNet:
+        """The torch module in eval mode (built once per model: the lab page reads it on every rerun)."""
+        return self._module
+
+    @functools.cached_property
+    def _module(self) -> LabNet:
+        return self._build()
+
+    def _build(self) -> LabNet:
         net = _net(self.settings, self.vocab)
         net.load_state_dict(self.state)
         return net.eval()
 
-    @property
+    @functools.cached_property
     def recurrent(self) -> Recurrent:
         """The cell as cells computes it: `.trace(x)` records every gate, `.backward` the gradients."""
         return from_torch(self.module().rnn)
@@ -252,7 +261,7 @@ class LabModel:
         """jaychou: the greedy continuation of `prefix` by n characters."""
         if self.vocab is None:
             raise LabError(f"only the jaychou task writes text; this model is for {self.settings.task!r}")
-        net, ids = self.module(), self.vocab.encode(chars(prefix))[0]
+        net, ids = self._build(), self.vocab.encode(chars(prefix))[0]  # not cached: training samples every snapshot
         out = []
         with torch.no_grad():
             z, state = net(torch.as_tensor(ids)[None])
@@ -271,14 +280,13 @@ def example(s: Settings, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndar
         vocab, _, held = lyrics()
         x, y, mask = windows(held, rng, 1, s.length, 0)
         return x[0], y[0], mask[0], [vocab.itos[i] for i in x[0]]
-    x, y, mask = {"sine_cosine": sine_cosine, "adding": adding, "copy": copy_task}[s.task](rng, 1, s.length)
+    x, y, mask = MAKERS[s.task](rng, 1, s.length)
     if s.task == "sine_cosine":
         labels = [f"{v:.2f}" for v in x[0, :, 0]]
     elif s.task == "adding":
         labels = [f"{v:.2f}" + ("*" if m else "") for v, m in x[0]]
     else:
-        names = [chr(ord("A") + i) for i in range(COPY_SYMBOLS)] + ["·", "→"]
-        labels = [names[i] for i in x[0].argmax(-1)]
+        labels = [COPY_NAMES[i] for i in x[0].argmax(-1)]
     return x[0].astype(np.float32), y[0], mask[0], labels
 
 
@@ -295,8 +303,7 @@ def readout(model: LabModel, x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> 
     if model.settings.task == "adding":
         return {"loss": loss, "output": float(out[0, 0]), "target": float(np.asarray(y).ravel()[0])}
     if model.settings.task == "copy":
-        names = [chr(ord("A") + i) for i in range(COPY_SYMBOLS)]
-        pick = lambda ids: " ".join(names[i] for i in ids)  # noqa: E731
+        pick = lambda ids: " ".join(COPY_NAMES[i] for i in ids)  # noqa: E731
         return {"loss": loss, "output": pick(out[mask].argmax(-1)), "target": pick(np.asarray(y)[mask])}
     itos = model.vocab.itos
     return {"loss": loss, "output": "".join(itos[i] for i in out.argmax(-1)), "target": "".join(itos[i] for i in y)}
@@ -376,7 +383,7 @@ class Trainer:
             self.batch = lambda step: windows(train_ids, rng if s.batching == "random" else None, B, T, step)
             held = windows(held_ids, np.random.default_rng(10_000 + s.seed), 64, T, 0)
         else:
-            make = {"sine_cosine": sine_cosine, "adding": adding, "copy": copy_task}[s.task]
+            make = MAKERS[s.task]
             self.batch = lambda step: make(rng, B, T)
             held = make(np.random.default_rng(10_000 + s.seed), 256, T)  # the same batch at every evaluation
         self.held = tensors(held)

@@ -78,6 +78,7 @@ class Job:
         self._running.set()
         self._stop = threading.Event()
         self._gone = threading.Event()  # set by reset: the worker forgets the job and ends
+        self._ended = threading.Event()  # set once training has ended, however it ended
         self._lock = threading.Lock()  # held while stepping and while copying for a view
         self._active = 0.0  # seconds running before the current stretch
         self._since = time.perf_counter()
@@ -126,6 +127,7 @@ class Job:
                     t.stop()
             self._pause_clock()
             self.state = state
+        self._ended.set()
 
     def _pause_clock(self) -> None:
         """Add the stretch since the last start or resume to the running time (once)."""
@@ -154,9 +156,16 @@ class Job:
         """Ask the worker to end after the step it is in; wait for it (at most `wait` s)."""
         self._stop.set()
         self._running.set()  # a paused worker must wake to end
-        deadline = time.perf_counter() + wait
-        while self.training and self.thread.is_alive() and time.perf_counter() < deadline:
-            time.sleep(0.01)
+        if threading.current_thread() is not self.thread:
+            self._ended.wait(wait)
+
+    def close(self, wait: float = 5.0) -> None:
+        """Stop the run and end the worker thread, waiting for it: a torch thread still ending
+        as the process exits aborts the process (a test run showed it)."""
+        self.stop(wait)
+        self._gone.set()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(timeout=wait)
 
     def view(self) -> Progress:
         with self._lock:
@@ -182,17 +191,23 @@ def start(session_id: str, settings: list[lab.Settings], alive: Callable[[str], 
     """Start a session's run; LabError if its settings are refused or one is already running."""
     if not settings:
         raise lab.LabError("choose at least one cell to train")
+    _refuse_second(session_id)
+    job = Job(session_id, settings, alive)  # builds the models (and reads the lyrics): outside the lock
     with _LOCK:
+        _refuse_second(session_id)  # again: another click may have started one meanwhile
         old = _JOBS.get(session_id)
-        if old is not None and old.training:
-            raise lab.LabError("a run is already going in this tab: stop it first (one run per tab)")
         if old is not None:
             old._gone.set()  # the finished run it replaces
-        job = Job(session_id, settings, alive)
         _JOBS[session_id] = job
         _WORKERS.add(job)
     job.thread.start()
     return job
+
+
+def _refuse_second(session_id: str) -> None:
+    old = _JOBS.get(session_id)
+    if old is not None and old.training:
+        raise lab.LabError("a run is already going in this tab: stop it first (one run per tab)")
 
 
 def reset(session_id: str) -> None:
@@ -200,10 +215,7 @@ def reset(session_id: str) -> None:
     with _LOCK:
         job = _JOBS.pop(session_id, None)
     if job is not None:
-        job.stop()
-        job._gone.set()
-        if threading.current_thread() is not job.thread:
-            job.thread.join(timeout=5.0)  # ended, not ending: a torch thread ending as the process exits aborts it
+        job.close()
 
 
 def _forget(job: Job) -> None:
@@ -214,15 +226,13 @@ def _forget(job: Job) -> None:
 
 @atexit.register
 def _stop_all() -> None:
-    """At exit: end every worker between two steps and wait for it. A worker thread still
-    inside torch when the interpreter finalizes aborts the process (a test run showed it)."""
+    """At exit: end every worker between two steps and wait for it (Job.close)."""
     with _LOCK:
         js = list(_WORKERS)
     for j in js:
-        j.stop(wait=2.0)
-        j._gone.set()
+        j.stop(wait=0)  # all of them at once, then wait for each
     for j in js:
-        j.thread.join(timeout=5.0)
+        j.close()
 
 
 def sessions() -> list[str]:

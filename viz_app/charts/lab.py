@@ -20,13 +20,14 @@ POINTS = 1000  # per line; a 20,000-step run stays quick to redraw every two sec
 DASHES = ("solid", "dot", "dash", "dashdot")
 
 
-def thin(n: int) -> tuple[list[int], int]:
-    """The indices of an n-long history to draw and the stride."""
+def thinned(histories: Mapping[str, list[dict]]) -> tuple[dict[str, list[dict]], int]:
+    """Each cell's records to draw — every k-th step and always the last — and the stride k."""
+    n = max((len(h) for h in histories.values()), default=0)
     k = max(1, -(-n // POINTS))
     idx = list(range(0, n, k))
     if n and idx[-1] != n - 1:
         idx.append(n - 1)
-    return idx, k
+    return {cell: [h[i] for i in idx if i < len(h)] for cell, h in histories.items()}, k
 
 
 def _layout(ytitle: str, log: bool, k: int) -> dict:
@@ -48,11 +49,9 @@ def _line(name: str, xs: Sequence, ys: Sequence, colour: str, dash: str = "solid
 def loss_curves(histories: Mapping[str, list[dict]], evals: Mapping[str, list[tuple[int, float]]] | None = None,
                 log: bool = True, ytitle: str = "loss") -> dict:
     """Each cell's training loss per step (thin line) and held-out loss (thick, dashed)."""
-    n = max((len(h) for h in histories.values()), default=0)
-    idx, k = thin(n)
+    drawn, k = thinned(histories)
     data = []
-    for cell, h in histories.items():
-        rows = [h[i] for i in idx if i < len(h)]
+    for cell, rows in drawn.items():
         data.append(_line(f"{cell} training", [r["step"] for r in rows], [r["loss"] for r in rows],
                           COLOURS.get(cell, "#888"), width=1))
         if evals and evals.get(cell):
@@ -64,11 +63,9 @@ def loss_curves(histories: Mapping[str, list[dict]], evals: Mapping[str, list[tu
 
 def gradient_norms(histories: Mapping[str, list[dict]], clip: float | None = None) -> dict:
     """‖gradient‖ per step before clipping (solid) and after (dotted), and the threshold."""
-    n = max((len(h) for h in histories.values()), default=0)
-    idx, k = thin(n)
+    drawn, k = thinned(histories)
     data = []
-    for cell, h in histories.items():
-        rows = [h[i] for i in idx if i < len(h)]
+    for cell, rows in drawn.items():
         steps = [r["step"] for r in rows]
         data.append(_line(f"{cell} before clipping", steps, [r["grad_norm"] for r in rows], COLOURS.get(cell, "#888")))
         if clip is not None:
@@ -83,13 +80,11 @@ def gradient_norms(histories: Mapping[str, list[dict]], clip: float | None = Non
 
 def layer_norms(histories: Mapping[str, list[dict]]) -> dict:
     """‖gradient‖ of each layer's parameters (and the read-out's) per step, before clipping."""
-    n = max((len(h) for h in histories.values()), default=0)
-    idx, k = thin(n)
+    drawn, k = thinned(histories)
     data = []
-    for cell, h in histories.items():
-        rows = [h[i] for i in idx if i < len(h)]
+    for cell, rows in drawn.items():
         groups = list(rows[0]["layer_grad_norms"]) if rows else []
-        for g, dash in zip(groups, DASHES * 3):
+        for g, dash in zip(groups, DASHES):  # at most 3 layers and the read-out
             data.append(_line(f"{cell} {g}", [r["step"] for r in rows],
                               [r["layer_grad_norms"][g] for r in rows], COLOURS.get(cell, "#888"), dash))
     return {"data": data, "layout": _layout("‖gradient‖₂ per layer (log)", True, k)}

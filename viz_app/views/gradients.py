@@ -18,7 +18,7 @@ from cells import export
 
 from .. import cache
 from ..component.columns import SHADES
-from ..tasks import CLASSIFIER_TASKS
+from ..tasks import CLASSIFIER_TASKS, KINDS
 from .common import Selection, read, stepped
 
 TITLE, URL_PATH, ICON = "Gradients", "gradients", ":material/trending_down:"
@@ -67,8 +67,9 @@ def _payload(sel: Selection, text: str, target: str | int | None, clip: float, s
 def _downloads(sel: Selection, text: str, target: str | int | None, analyses: list) -> None:
     with st.expander("Download the gradients (JSON, NPZ, CSV)"):
         grads = cache.gradients(sel.task, sel.cfg, text, target)
-        label = st.radio("Model", ["RNN", "LSTM", "GRU"], horizontal=True, key="grad_dl_model")
-        i = ["RNN", "LSTM", "GRU"].index(label)
+        labels = [k.upper() for k in KINDS]
+        label = st.radio("Model", labels, horizontal=True, key="grad_dl_model")
+        i = labels.index(label)
         e, a = grads[i], analyses[i]
         dh = dict(e.dh) if hasattr(e, "dh") else {(g.layer, g.direction): g.dh for g in e.layers}
         dc = dict(e.dc) if hasattr(e, "dc") else {(g.layer, g.direction): g.dc for g in e.layers if g.dc is not None}

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 TITLE, URL_PATH, ICON = "Training lab", "lab", ":material/model_training:"
 READS_TEXT = False  # the app draws neither the sidebar's task nor the text box here
-NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+NAMES = {k: k.upper() for k in KINDS}  # "rnn" -> "RNN", as every view labels its columns
 LENGTHS = {  # the slider of each task's T: (label, lowest, highest)
     "sine_cosine": ("Window (steps)", 10, 200),
     "adding": ("Sequence length T", 10, 200),
