@@ -141,6 +141,17 @@ class Recurrent:
                 return self._trace_reference(x, h0, c0)
         raise ValueError(f"unknown engine {engine!r}; expected 'fast' or 'reference'")
 
+    def trace_batch(self, X: np.ndarray, lengths, packed: bool = True) -> list[Trace]:
+        """A padded batch X (B, T, input_size) of sequences lengths (B,) long -> B Traces.
+
+        packed=True stops each sequence at its length (torch's pack_padded_sequence): trace b
+        is `trace(X[b, :lengths[b]])`. packed=False reads the pads as input: `trace(X[b])`.
+        See cells/padding.py.
+        """
+        from . import padding
+
+        return padding.trace_batch(self, X, lengths, packed)
+
     def _trace_fast(self, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None) -> Trace:
         D = self.num_directions
         layers: list[LayerTrace] = []
