@@ -9,7 +9,7 @@ This package never imports streamlit or plotly.
 
 import importlib
 
-from . import attention, tokens
+from . import attention, padding, tokens
 from .gradients import Gradients, LayerGradients, gradcheck, jacobian_norms
 from .params import CellWeights
 from .recurrent import GATES, KINDS, Recurrent, from_state_dict, from_torch, init_recurrent, value_range
@@ -17,7 +17,7 @@ from .trace import LayerTrace, Trace
 
 __all__ = [
     "GATES", "KINDS", "CellWeights", "Gradients", "LayerGradients", "LayerTrace", "Recurrent", "Trace",
-    "attention", "from_state_dict", "from_torch", "gradcheck", "init_recurrent", "jacobian_norms", "tokens", "value_range",
+    "attention", "from_state_dict", "padding", "from_torch", "gradcheck", "init_recurrent", "jacobian_norms", "tokens", "value_range",
     "lab", "list_models", "load_model", "untrained_model",
 ]
 
