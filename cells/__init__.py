@@ -17,7 +17,7 @@ from .trace import LayerTrace, Trace
 
 __all__ = [
     "GATES", "KINDS", "CellWeights", "Gradients", "LayerGradients", "LayerTrace", "Recurrent", "Trace",
-    "attention", "from_state_dict", "padding", "from_torch", "gradcheck", "init_recurrent", "jacobian_norms", "tokens", "value_range",
+    "attention", "from_state_dict", "from_torch", "gradcheck", "init_recurrent", "jacobian_norms", "padding", "tokens", "value_range",
     "lab", "list_models", "load_model", "untrained_model",
 ]
 
