@@ -76,6 +76,7 @@ class Analysis:
     probs: np.ndarray | None = None  # (C,) class probabilities (classifiers)
     next_token_probs: np.ndarray | None = None  # (T, V) row t: p(token t+1 | tokens ≤ t) (language models)
     read_as: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))  # position -> word read instead (backoff)
+    outputs: np.ndarray | None = None  # (T, O) a numeric read-out at every step (cells.own models that have one)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -129,6 +130,11 @@ class Model:
         return f"Model({self.name!r}, task={self.task}, kind={self.kind}, params={self.num_params:,})"
 
     # Copies, so that no caller can change what every other session sees.
+    @property
+    def has_head(self) -> bool:
+        """Whether it has trained output layers (class probabilities or next characters) to explain."""
+        return bool(self._head)
+
     @property
     def labels(self) -> list[str]:
         return list(self._labels)
