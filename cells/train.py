@@ -296,9 +296,25 @@ def train(task: str, kind: str, args: argparse.Namespace) -> tuple[Path, Path]:
     return checkpoint.save(out, model, meta)
 
 
+SINE = "sine"  # the numeric example: cells.lab's sine → cosine task, saved in the lab's format
+SINE_SETTINGS = {"hidden_size": 32, "steps": 1500, "lr": 3e-3}  # reaches an MSE below 0.01 in seconds
+
+
+def train_sine(kind: str, args: argparse.Namespace) -> int:
+    """The bundled sine → cosine model of one cell kind (cells.own.sine reads it)."""
+    from . import lab
+
+    settings = {**SINE_SETTINGS, **({"hidden_size": args.hidden_size} if args.hidden_size else {})}
+    run = lab.train("sine_cosine", kind=kind, seed=args.seed, **settings)
+    jpath, wpath = lab.save(run.model, args.out or WEIGHTS / f"{SINE}-{kind}")
+    print(f"wrote {wpath} ({wpath.stat().st_size / 1e3:.1f} kB) and {jpath.name}: held-out MSE "
+          f"{run.evals[-1][1]:.5f} after {len(run.history)} steps in {run.seconds[-1]:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="rnnscope train", description="Train one bundled model on its data set.")
-    p.add_argument("task", choices=sorted(TASKS))
+    p.add_argument("task", choices=sorted(TASKS) + [SINE])
     p.add_argument("kind", choices=["rnn", "lstm", "gru"])
     p.add_argument("--out", type=Path, help="checkpoint path without suffix (default cells/weights/TASK-KIND)")
     p.add_argument("--data", type=Path, help=f"data directory (default ${data.ENV} or ../shared/data)")
@@ -312,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-layers", type=int)
     p.add_argument("--steps-per-epoch", type=int)
     args = p.parse_args(argv)
+    if args.task == SINE:
+        return train_sine(args.kind, args)
     jpath, wpath = train(args.task, args.kind, args)
     meta = checkpoint.read_meta(jpath)
     print(f"wrote {wpath} ({wpath.stat().st_size / 1e6:.2f} MB) and {jpath.name}: "
