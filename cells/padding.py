@@ -52,7 +52,6 @@ def pad(seqs: Sequence[np.ndarray], value: float = 0.0) -> tuple[np.ndarray, np.
     seqs = [np.asarray(s) for s in seqs]
     if not seqs:
         raise ValueError("pad needs at least one sequence; got none")
-    I = seqs[0].shape[-1] if seqs[0].ndim else None
     for b, s in enumerate(seqs):
         if not (np.issubdtype(s.dtype, np.floating) or np.issubdtype(s.dtype, np.integer)):
             raise ValueError(f"sequence {b} must hold real numbers, got dtype {s.dtype}")
@@ -60,11 +59,11 @@ def pad(seqs: Sequence[np.ndarray], value: float = 0.0) -> tuple[np.ndarray, np.
             raise ValueError(f"sequence {b} must have shape (T_b, I); got shape {s.shape}")
         if s.shape[0] == 0:
             raise ValueError(f"sequence {b} is empty (T_b = 0); every sequence needs at least one step")
-        if s.shape[1] != I:
-            raise ValueError(f"sequence {b} has {s.shape[1]} features per step but sequence 0 has {I}")
+        if s.shape[1] != seqs[0].shape[1]:  # sequence 0's rank was checked first
+            raise ValueError(f"sequence {b} has {s.shape[1]} features per step but sequence 0 has {seqs[0].shape[1]}")
     lengths = np.array([len(s) for s in seqs], np.int64)  # (B,)
     dtype = np.result_type(*(s.dtype for s in seqs), np.float32)
-    X = np.full((len(seqs), lengths.max(), I), value, dtype)  # (B, T, I)
+    X = np.full((len(seqs), lengths.max(), seqs[0].shape[1]), value, dtype)  # (B, T, I)
     for x, s in zip(X, seqs):
         x[: len(s)] = s
     return X, lengths
