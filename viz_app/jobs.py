@@ -30,19 +30,13 @@ import torch
 
 from cells import lab
 
+from .sessions import session_alive
+
 WATCH = 1.0  # seconds between checks that the session still exists
 NICE = 10  # the worker threads' scheduling priority (Linux): pages are served before training steps
 _JOBS: dict[str, Job] = {}  # by session: the job its page shows
 _WORKERS: weakref.WeakSet[Job] = weakref.WeakSet()  # every job whose thread may still run, shown or not
 _LOCK = threading.Lock()  # guards _JOBS and _WORKERS
-
-
-def session_alive(session_id: str) -> bool:
-    """Whether the browser session is still there; without a server (AppTest, a notebook)
-    nothing can close it."""
-    from streamlit.runtime import Runtime
-
-    return not Runtime.exists() or Runtime.instance().is_active_session(session_id)
 
 
 @dataclass(frozen=True)
