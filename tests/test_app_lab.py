@@ -36,7 +36,8 @@ def lab_page():
 
 
 def labels(at) -> list[str]:
-    return [b.label for b in at.button]
+    """The run's controls (not the button that opens its models in the other views)."""
+    return [b.label for b in at.button if b.key != "lab_open"]
 
 
 def start(at, **widgets):

@@ -23,7 +23,9 @@ def test_all_twelve_models_are_bundled():
 
 def test_bundled_weights_fit_in_25_mb():
     files = [p for p in zoo.WEIGHTS.iterdir() if p.suffix in (".safetensors", ".json")]
-    assert len(files) == 2 * len(NAMES) and sum(p.stat().st_size for p in files) <= 25e6
+    sine = [f"sine-{k}" for k in zoo.KINDS]  # the numeric example (cells.own.sine)
+    assert sorted({p.stem for p in files}) == sorted(NAMES + sine) and len(files) == 2 * len(NAMES + sine)
+    assert sum(p.stat().st_size for p in files) <= 25e6
 
 
 def _torch_ids(m, a):

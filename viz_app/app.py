@@ -17,12 +17,12 @@ st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide")
 with st.sidebar:
     preload()  # plotly.js (1.5 MB) loads in the browser while the views import and compute below
 
-from viz_app import state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
-from viz_app.tasks import TASKS, UNTRAINED, UntrainedConfig  # noqa: E402
-from viz_app.views import attention, cell, compare, gradients, lab, language_model  # noqa: E402
+from viz_app import cache, sources, state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
+from viz_app.tasks import SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig  # noqa: E402
+from viz_app.views import attention, cell, compare, gradients, lab, language_model, padding  # noqa: E402
 from viz_app.views.common import Selection  # noqa: E402
 
-VIEWS = (compare, cell, attention, language_model, gradients, lab)  # Compare is the landing view
+VIEWS = (compare, cell, attention, language_model, gradients, padding, lab)  # Compare is the landing view
 
 
 def task_picker() -> tuple[str, UntrainedConfig]:
@@ -38,15 +38,27 @@ def task_picker() -> tuple[str, UntrainedConfig]:
             forget_bias=st.sidebar.slider("Forget bias (LSTM only)", -3.0, 3.0, cfg.forget_bias, step=0.5),
             seed=st.sidebar.number_input("Seed", 0, 10_000, cfg.seed),
         )
+    if task == YOURS:
+        sources.open_model_panel()
+    if (size := numbers_read(task)) is not None:
+        sources.numbers_panel(size)
     return task, cfg
+
+
+def numbers_read(task: str) -> int | None:
+    """How many numbers per step the task's models read, or None if they read text."""
+    if task == SINE:
+        return 1
+    shelf = cache.shelf() if task == YOURS else None
+    return shelf.models[0].input_size if shelf is not None and shelf.models[0].level == "numeric" else None
 
 
 def _task_changed() -> None:
     # A fresh task gets its own example unless the user has typed their own text.
     ss = st.session_state
     old = ss.get("_task_prev", ss["task"])
-    if ss["text"].strip() in ("", TASKS[old].example):
-        ss["text"] = TASKS[ss["task"]].example
+    if ss["text"].strip() in ("", cache.example(old)):
+        ss["text"] = cache.example(ss["task"])
     ss["_task_prev"] = ss["task"]
 
 
@@ -55,7 +67,9 @@ def selection(view) -> Selection:
     values for the session while a view without them (the lab) is open."""
     if getattr(view, "READS_TEXT", True):
         task, cfg = task_picker()
-        return Selection(task, cfg, st.text_input("Text (press Enter to read it)", key="text", persist_state="session"))
+        label = "Text (press Enter to read it)" if numbers_read(task) is None else \
+            "Numbers: the steps separated by commas (by ; when a step has several numbers); press Enter to read them"
+        return Selection(task, cfg, st.text_input(label, key="text", persist_state="session"))
     ss = st.session_state
     return Selection(ss["task"], UntrainedConfig(), ss["text"])
 
@@ -65,6 +79,7 @@ chosen: dict[str, Selection] = {}  # filled once the page is known, before it ru
 pages = {v.URL_PATH: st.Page(lambda v=v: v.render(chosen["sel"]), title=v.TITLE, icon=v.ICON, url_path=v.URL_PATH,
                              default=v is VIEWS[0]) for v in VIEWS}
 page = st.navigation(list(pages.values()), position="top")
+state.PAGES.update(pages)  # for views that send the user to another view (the lab's "open in Compare")
 if old_view in pages and pages[old_view] is not page:
     st.switch_page(pages[old_view])
 chosen["sel"] = selection(next(v for v in VIEWS if pages[v.URL_PATH] is page))

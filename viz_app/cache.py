@@ -1,8 +1,11 @@
 """Every cache of the app, in one place: models, analyses, payloads, generated text.
 
-All of it lives in `st.cache_resource` (or `st.cache_data`), shared by every session:
-read-only by construction (cells' arrays are read-only numpy, models hand out
-copies, payloads are strings). Keys are plain values and frozen dataclasses.
+For the bundled tasks all of it lives in `st.cache_resource` (or `st.cache_data`),
+shared by every session: read-only by construction (cells' arrays are read-only numpy,
+models hand out copies, payloads are strings). Keys are plain values and frozen
+dataclasses. For YOURS (what a session uploaded or trained) the same functions keep
+their results in that session's own memo (viz_app.yours), never in a shared cache, so
+no other session can reach them and they go when the session does.
 
 A model that cannot be loaded raises cells.checkpoint.CheckpointError, which the
 view shows as a clear error: there are no stand-ins.
@@ -11,6 +14,7 @@ view shows as a clear error: there are no stand-ins.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 
 import numpy as np
@@ -19,9 +23,11 @@ import streamlit as st
 import cells
 from cells import zoo
 
-from . import checks
+from cells import own
+
+from . import checks, sessions, yours
 from .component import columns, payload
-from .tasks import KINDS, UNTRAINED, UntrainedConfig
+from .tasks import KINDS, SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig
 
 
 def settings(task: str, cfg: UntrainedConfig) -> UntrainedConfig:
@@ -34,25 +40,72 @@ def _key(*parts) -> str:
     return hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def cached(max_entries: int, data: bool = False):
+    """st.cache_resource (st.cache_data if `data`) for the bundled tasks; for YOURS, the
+    session's memo. The decorated function's first argument is the task."""
+    def wrap(fn):
+        shared = (st.cache_data if data else st.cache_resource)(max_entries=max_entries, show_spinner=False)(fn)
+
+        @functools.wraps(fn)
+        def call(task: str, *args):
+            if task == YOURS:
+                return yours.memo(sessions.current(), (fn.__name__, *args), lambda: fn(task, *args))
+            return shared(task, *args)
+
+        return call
+
+    return wrap
+
+
+def shelf() -> yours.Shelf | None:
+    """What this session opened (an upload or a lab run), if anything."""
+    return yours.get(sessions.current())
+
+
+def example(task: str) -> str:
+    """The text a task starts from: its example, or what the session's own models read."""
+    s = shelf() if task == YOURS else None
+    return s.example if s is not None else TASKS[task].example
+
+
+def kinds(task: str) -> tuple[str, ...]:
+    """The cells a task's columns show: RNN, LSTM, GRU, or those the session opened."""
+    if task != YOURS:
+        return KINDS
+    s = shelf()
+    return s.kinds if s is not None else ()
+
+
+def model(task: str, kind: str, cfg: UntrainedConfig = UntrainedConfig()):
+    if task == YOURS:
+        s = shelf()
+        if s is None:
+            raise LookupError("this session has no model open (views check cache.kinds(YOURS) first)")
+        return s.model(kind)
+    return _bundled(task, kind, cfg)
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
-def model(task: str, kind: str, cfg: UntrainedConfig = UntrainedConfig()) -> zoo.Model:
+def _bundled(task: str, kind: str, cfg: UntrainedConfig) -> zoo.Model | own.OwnModel:
     if task == UNTRAINED:
         return cells.untrained_model(kind, **dataclasses.asdict(cfg.for_kind(kind)))
+    if task == SINE:
+        return own.sine(kind)
     return cells.load_model(f"{task}-{kind}")
 
 
-def models(task: str, cfg: UntrainedConfig) -> list[zoo.Model]:
-    """RNN, LSTM and GRU for a task, in that order."""
-    return [model(task, kind, settings(task, cfg)) for kind in KINDS]
+def models(task: str, cfg: UntrainedConfig) -> list:
+    """The task's models, one per column: RNN, LSTM and GRU, in that order (YOURS: those opened)."""
+    return [model(task, kind, settings(task, cfg)) for kind in kinds(task)]
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@cached(max_entries=128)
 def analyze(task: str, kind: str, cfg: UntrainedConfig, text: str) -> zoo.Analysis:
     return model(task, kind, settings(task, cfg)).analyze(text)
 
 
 def analyses(task: str, cfg: UntrainedConfig, text: str) -> list[zoo.Analysis]:
-    return [analyze(task, kind, settings(task, cfg), text) for kind in KINDS]
+    return [analyze(task, kind, settings(task, cfg), text) for kind in kinds(task)]
 
 
 def _warning(task: str, cfg: UntrainedConfig, kind: str) -> str:
@@ -67,7 +120,7 @@ def _columns(task: str, cfg: UntrainedConfig, text: str) -> list[tuple]:
     return [(m, a, _warning(task, cfg, m.kind)) for m, a in zip(models(task, cfg), analyses(task, cfg, text))]
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def compare_payload(task: str, cfg: UntrainedConfig, text: str) -> tuple[str, str, int]:
     """(payload JSON, its key, T) for the Compare view."""
     cols = _columns(task, cfg, text)
@@ -79,7 +132,7 @@ def prefix_pending(task: str, text: str) -> bool:
     return task in zoo.CLASSIFIER_TASKS and analyze(task, KINDS[0], UntrainedConfig(), text).trace.T <= zoo.MAX_PREFIXES
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def prefix_update(task: str, text: str, key: str) -> dict:
     """The patch that swaps the classifiers' final probabilities for per-prefix ones:
     one analysis per prefix, so it is sent after the columns are on screen."""
@@ -87,20 +140,20 @@ def prefix_update(task: str, text: str, key: str) -> dict:
     return columns.prefix_patch(key, [(m, a, m.prefix_probs(text)) for m, a, _ in cols])
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def attention_payload(task: str, text: str, with_rules: bool) -> tuple[str, str, int]:
     cols = _columns(task, UntrainedConfig(), text)
     doc = columns.attention(text, cols, with_rules)
     return payload.encode(doc), _key("attention", task, text, with_rules), cols[0][1].trace.T
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def lm_payload(task: str, text: str, note: str = "") -> tuple[str, str, int]:
     cols = _columns(task, UntrainedConfig(), text)
     return payload.encode(columns.language_model(text, cols, note)), _key("lm", task, text, note), cols[0][1].trace.T
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def cell_payload(task: str, cfg: UntrainedConfig, kind: str, layer: int, direction: int, unit: int,
                  text: str) -> tuple[str, str, int]:
     cfg = settings(task, cfg)
@@ -109,7 +162,7 @@ def cell_payload(task: str, cfg: UntrainedConfig, kind: str, layer: int, directi
     return payload.encode(doc), _key("cell", task, cfg, kind, layer, direction, unit, text), a.trace.T
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@cached(max_entries=64, data=True)
 def generate(task: str, kind: str, req: checks.Request) -> str:
     """The prefix and req.n characters the model samples (cells.zoo.Model.generate)."""
     if req.n == 0:
@@ -122,7 +175,7 @@ def generate(task: str, kind: str, req: checks.Request) -> str:
                                           seed=req.seed)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | int | None) -> list:
     """Per model: its explanation of L = −log p(target) (classifiers: target a label, or None
     for its own prediction; language models: the character after position `target`, None
@@ -130,7 +183,7 @@ def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | int | No
     cfg = settings(task, cfg)
 
     def one(m, a):
-        if task == UNTRAINED:
+        if not m.has_head:
             d = np.zeros(a.trace.output.shape)
             d[-1] = 1.0  # dL/dh_{T−1} for L = Σ_i h_{T−1,i}
             return m.recurrent.backward(a.trace, d)
@@ -141,7 +194,7 @@ def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | int | No
     return [one(m, a) for m, a in zip(models(task, cfg), analyses(task, cfg, text))]
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def gradients_payload(task: str, cfg: UntrainedConfig, text: str, target: str | int | None, clip: float,
                       shade: str = "integrated_gradients", uniform: bool = False) -> tuple[str, str, int]:
     cols = [(m, a, w, e) for (m, a, w), e in zip(_columns(task, cfg, text), gradients(task, cfg, text, target))]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import cache
 from .tasks import DEFAULT_TASK, TASKS
 
 MAX_URL_TEXT = 2_000  # longer text is not put in the URL (it would not survive most browsers)
+PAGES: dict = {}  # URL path -> st.Page, filled by app.py on every run
 
 
 def load() -> str | None:
@@ -22,7 +24,7 @@ def load() -> str | None:
     ss["_qp_loaded"] = True
     qp = st.query_params
     ss["task"] = qp.get("task") if qp.get("task") in TASKS else DEFAULT_TASK
-    ss["text"] = qp.get("text", TASKS[ss["task"]].example)
+    ss["text"] = qp.get("text", cache.example(ss["task"]))
     try:
         ss["t"] = max(0, int(qp.get("step", 0)))
     except ValueError:

@@ -1,4 +1,6 @@
-"""The tasks the sidebar offers: cells' four trained tasks and the untrained cells, as the page names them.
+"""The tasks the sidebar offers, as the page names them: cells' four trained tasks, the
+bundled sine → cosine models (they read numbers), the untrained cells, and "your model"
+(an upload or a training-lab run, held for the session by viz_app/yours.py).
 
 Which tasks exist, which are classifiers and which are language models is cells'
 to say (cells.zoo.TASKS, CLASSIFIER_TASKS, LM_TASKS, KINDS); this module only adds
@@ -9,12 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cells import sequences
+from cells.own import SINE
 from cells.zoo import CLASSIFIER_TASKS, KINDS, LM_TASKS
 from cells.zoo import TASKS as TRAINED
 
-__all__ = ["CLASSIFIER_TASKS", "DEFAULT_TASK", "KINDS", "LM_TASKS", "TASKS", "Task", "UNTRAINED", "UntrainedConfig"]
+__all__ = ["CLASSIFIER_TASKS", "DEFAULT_TASK", "KINDS", "LM_TASKS", "NUMERIC_TASKS", "SINE", "TASKS", "Task",
+           "UNTRAINED", "UntrainedConfig", "YOURS"]
 
 UNTRAINED = "untrained"
+YOURS = "yours"  # what the session opened itself: its models come from viz_app.yours, not from cells' bundle
 
 
 @dataclass(frozen=True)
@@ -29,9 +35,12 @@ TASKS: dict[str, Task] = {t.key: t for t in (
     Task("trec", "Question type (TREC)", "Who was the first woman to fly across the Atlantic?"),
     Task("shakespeare", "Shakespeare (characters)", "ROMEO: But soft, what light through yonder window breaks?"),
     Task("jaychou", "Jay Chou lyrics (characters)", "分开的时候我的心在下雨"),
+    Task(SINE, "Sine → cosine (numbers)", sequences.generate("sine", 60)),
     Task(UNTRAINED, "Untrained, seeded", "The cat sat on the mat."),
+    Task(YOURS, "Your model (upload, or the lab's)", ""),
 )}
-assert tuple(TASKS) == (*TRAINED, UNTRAINED), "one entry per cells task, in cells' order"
+assert tuple(TASKS)[:len(TRAINED)] == TRAINED, "one entry per cells task, in cells' order"
+NUMERIC_TASKS = (SINE,)  # read numbers, not text (so may YOURS: its models say)
 DEFAULT_TASK = "sst2"
 
 

@@ -19,6 +19,7 @@ from cells import attention_rules, readout
 from cells.explain import MAX_OCCLUSION, kendall_tau
 
 from ..charts import gradients as gc
+from ..charts import sequences as sc
 from ..charts.diagram import diagram_spec
 from ..charts.equations import equation_templates
 from ..charts.heatmaps import MAX_COLS, heatmap_spec, quantities, stride_for
@@ -91,6 +92,14 @@ def class_bars(model, a, per_prefix: np.ndarray | None = None) -> dict:
                   detail=detail)
 
 
+def io_curves(model, a) -> dict:
+    """A numeric model's inputs and its read-out over time (cells.own models that have one)."""
+    outputs = a.outputs
+    what = "the input x_t (grey)" + (" and the output y_t = W h_t + b" if outputs is not None else "")
+    return p.plotly(_timeline(sc.sequence_spec(a.embeddings, outputs, gc.COLOURS.get(model.kind.upper(), "#1c83e1"))),
+                    caption=what + (f"; the first {sc.MAX_LINES} of each" if a.embeddings.shape[1] > sc.MAX_LINES else ""))
+
+
 def state_heatmap(a, max_cols: int = MAX_COLS) -> dict:
     tr = a.trace
     rows = quantities(tr)
@@ -112,6 +121,8 @@ def compare(text: str, items: Sequence[tuple[object, object, str]], max_cols: in
             panels.append(class_bars(model, a))
         elif a.next_token_probs is not None:
             panels.append(next_char_bars(model, a, TOP_NEXT["compare"]))
+        elif model.level == "numeric":
+            panels.append(io_curves(model, a))
         panels += [p.text("strip", unknown=a.unknown), state_heatmap(a, max_cols)]
         columns.append(p.Column(model.kind.upper(), describe(model), _overflow(a, warning), panels))
     k = stride_for(T, max_cols)
@@ -210,6 +221,8 @@ def cell(text: str, model, a, layer: int, direction: int, unit: int, warning: st
     lines, values = equation_templates(model.recurrent, tr, layer, direction, unit)
     panels = [p.text("strip", unknown=a.unknown), p.plotly(fig, marker=False, steps=steps),
               p.formula(lines, values, title=f"This step, in numbers ({where})")]
+    if model.level == "numeric":
+        panels.insert(1, io_curves(model, a))
     column = p.Column(model.kind.upper(), describe(model), _overflow(a, warning), panels)
     return p.document("cell", [visible(text[s:e]) for s, e in a.spans], [column])
 
@@ -324,7 +337,8 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0, shade: str =
             g = e
             dh = {(lg.layer, lg.direction): lg.dh for lg in g.layers}
             dc = {(lg.layer, lg.direction): lg.dc for lg in g.layers if lg.dc is not None}
-            meta = "L = Σ_i h_{T−1,i}: untrained cells have no output, so this follows the last state back"
+            meta = "L = Σ_i h_{T−1,i}: this model has no class or next-character output to explain, so this follows " \
+                "the last state back"
             grad_norm = float(np.sqrt(sum(float((np.asarray(v, np.float64) ** 2).sum()) for v in g.params.values())))
             if not g.finite:
                 warning = (warning + " " if warning else "") + "Some gradients overflowed to inf/NaN: the cell explodes."

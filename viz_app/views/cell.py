@@ -6,7 +6,6 @@ import numpy as np
 import streamlit as st
 
 from .. import cache, checks
-from ..tasks import KINDS
 from .common import Selection, checked_text, downloads, load_models, reading_notes, stepped
 
 TITLE, URL_PATH, ICON = "Cell", "cell", ":material/memory:"
@@ -19,7 +18,9 @@ def render(sel: Selection) -> None:
     if not checked:
         return
     c1, c2, c3, c4 = st.columns([2, 1, 2, 2])
-    kind = c1.radio("Model", KINDS, index=1, format_func=str.upper, horizontal=True, key="cell_kind")  # LSTM: the most to see
+    kinds = cache.kinds(sel.task)
+    kind = c1.radio("Model", kinds, index=kinds.index("lstm") if "lstm" in kinds else 0,  # LSTM: the most to see
+                    format_func=str.upper, horizontal=True, key="cell_kind")
     try:
         a = cache.analyze(sel.task, kind, cache.settings(sel.task, sel.cfg), checked.text)
     except ValueError as e:

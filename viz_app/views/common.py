@@ -14,7 +14,7 @@ from cells.checkpoint import CheckpointError
 
 from .. import cache, checks, state
 from ..component.mount import patch, scope
-from ..tasks import KINDS, TASKS, UntrainedConfig
+from ..tasks import TASKS, UntrainedConfig
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,12 @@ class Selection:
 
 
 def load_models(sel: Selection) -> list | None:
-    """RNN, LSTM, GRU for the task; None (with the error on the page) if a checkpoint fails its checks."""
+    """RNN, LSTM, GRU for the task (YOURS: the models the session opened); None, with the
+    reason on the page, if a checkpoint fails its checks or nothing is open."""
+    if not cache.kinds(sel.task):
+        checks.show([checks.info("No model of yours is open in this tab: upload one under \"Open your model\" in "
+                                 "the sidebar, or train some in the Training lab and open them from there.")])
+        return None
     try:
         return cache.models(sel.task, sel.cfg)
     except CheckpointError as e:  # the model's name and what is wrong, not the server's paths
@@ -36,8 +41,12 @@ def load_models(sel: Selection) -> list | None:
 
 def checked_text(sel: Selection, model) -> checks.Checked | None:
     """The text bounded for this task's models, its messages shown; None when there is nothing to read."""
-    unit = "character" if model.level == "char" else "word token"
-    c = checks.check_text(sel.text, model.tokenize, unit)
+    unit = {"char": "character", "word": "word token", "numeric": "step"}[model.level]
+    try:
+        c = checks.check_text(sel.text, model.tokenize, unit)
+    except ValueError as e:  # numbers that do not parse: where and why
+        checks.show([checks.refusal(e)])
+        return None
     checks.show(c.messages)
     return None if c.empty else c
 
@@ -57,7 +66,7 @@ def read(sel: Selection, notes, build: Callable[[str], tuple[str, str, int]]) ->
             checks.show([checks.refusal(e)])
         return None
     with notes:
-        checks.show(reading_notes(analyses[1]))  # the LSTM's reading: all three share tokens and vocabulary
+        checks.show(reading_notes(analyses[-1]))  # one model's reading: a task's models share tokens and vocabulary
     return checked.text, built, analyses
 
 
@@ -95,10 +104,10 @@ def _stepper(payload: str, key: str, T: int, later: Callable[[], dict] | None) -
 
 
 def downloads(analyses: dict[str, object] | list, stem: str, key: str) -> None:
-    """analyses: model label -> what model.analyze(text) returned, or the three models'
-    analyses in KINDS order. Files are made on click."""
+    """analyses: model label -> what model.analyze(text) returned, or the task's models'
+    analyses in cache.kinds(task) order (stem is the task then). Files are made on click."""
     if isinstance(analyses, list):
-        analyses = dict(zip((k.upper() for k in KINDS), analyses))
+        analyses = dict(zip((k.upper() for k in cache.kinds(stem)), analyses))
     with st.expander("Download the traces (JSON, NPZ, CSV)"):
         label = st.radio("Model", list(analyses), horizontal=True, key=f"{key}_dl_model") if len(analyses) > 1 \
             else next(iter(analyses))
@@ -122,7 +131,7 @@ def switch_task(task: str) -> None:
     ss = st.session_state
     old = ss.get("task")
     if old in TASKS and ss.get("text", "").strip() in ("", TASKS[old].example):
-        ss["text"] = TASKS[task].example
+        ss["text"] = TASKS[task].example  # task_hint offers bundled tasks only
     ss["task"] = task
     ss["_task_prev"] = task
 

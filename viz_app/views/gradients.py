@@ -2,7 +2,7 @@
 
 The loss is the model's own: −log p(target class) for the classifiers, −log p(the
 character after a chosen position, by default the last) for the language models,
-Σ h_{T−1} for untrained cells (no output). One chart across the columns shows the three
+Σ h_{T−1} for cells without such an output (untrained cells, the sine models, your own). One chart across the columns shows the three
 cells' ‖dL/dh_t‖ on a log axis (the LSTM's also ‖dL/dc_t‖ and how much its forget gates
 keep); each column dL/dh_t per unit, the step's numbers, clipping, and the attributions:
 for a classifier beside its attention (the text shaded by a chosen measure, all of them
@@ -18,7 +18,7 @@ from cells import export
 
 from .. import cache
 from ..component.columns import SHADES
-from ..tasks import CLASSIFIER_TASKS, KINDS
+from ..tasks import CLASSIFIER_TASKS, LM_TASKS
 from .common import Selection, read, stepped
 
 TITLE, URL_PATH, ICON = "Gradients", "gradients", ":material/trending_down:"
@@ -38,7 +38,7 @@ def render(sel: Selection) -> None:
         uniform = controls[2].toggle("Uniform attention", key="grad_uniform",
                                      help="Pool the hidden states with equal weights instead of the trained attention: "
                                           "how far does the prediction move?")
-    elif sel.task != "untrained":
+    elif sel.task in LM_TASKS:
         target = controls[0].number_input("Explain the character after position (empty: the last)", min_value=0,
                                           value=None, step=1, key="grad_position",
                                           help="L = −log p(the next character | the characters up to this position)")
@@ -54,8 +54,8 @@ def render(sel: Selection) -> None:
 
 def _payload(sel: Selection, text: str, target: str | int | None, clip: float, shade: str,
              uniform: bool) -> tuple[str, str, int]:
-    T = cache.analyze(sel.task, "lstm", cache.settings(sel.task, sel.cfg), text).trace.T
-    if sel.task not in CLASSIFIER_TASKS and sel.task != "untrained":
+    T = cache.analyze(sel.task, cache.kinds(sel.task)[0], cache.settings(sel.task, sel.cfg), text).trace.T
+    if sel.task in LM_TASKS:
         if T < 2:
             raise ValueError("a language model's loss needs a next character: type at least two")
         if target is not None and target > T - 2:
@@ -67,7 +67,7 @@ def _payload(sel: Selection, text: str, target: str | int | None, clip: float, s
 def _downloads(sel: Selection, text: str, target: str | int | None, analyses: list) -> None:
     with st.expander("Download the gradients (JSON, NPZ, CSV)"):
         grads = cache.gradients(sel.task, sel.cfg, text, target)
-        labels = [k.upper() for k in KINDS]
+        labels = [k.upper() for k in cache.kinds(sel.task)]
         label = st.radio("Model", labels, horizontal=True, key="grad_dl_model")
         i = labels.index(label)
         e, a = grads[i], analyses[i]

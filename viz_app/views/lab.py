@@ -14,9 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-from .. import checks
+from .. import checks, sessions, sources, state
 from ..charts import heatmaps
 from ..charts import lab as charts
 from ..tasks import KINDS
@@ -57,7 +55,7 @@ def render(sel: Selection) -> None:
 
     from .. import jobs
 
-    session = get_script_run_ctx().session_id
+    session = sessions.current()
     notes = st.container()
     # The task outside the form: changing it redraws the form with that task's sizes and defaults.
     top = st.columns([1, 3])
@@ -210,6 +208,33 @@ def downloads(p: jobs.Progress, names: list[str], job: jobs.Job) -> None:
                    "its `.recurrent` traces and backpropagates, its `.predict(x)` runs it.")
 
 
+def shelf(job: jobs.Job, step: int, x, labels: list[str]):
+    """Each cell of the run at its snapshot nearest before `step`, for the other views, with
+    the parity of their numpy reading against torch's on the example x."""
+    import numpy as np
+
+    from cells import own, sequences, zoo
+
+    from ..yours import Shelf
+
+    p, models, worst = job.view(), [], 0.0
+    for i, s in enumerate(p.settings):
+        at = max((k for k in p.snapshot_steps[i] if k <= step), default=p.snapshot_steps[i][0])
+        lm = job.model(i, at)
+        m = own.from_lab(lm, f"lab-{s.task}-{s.kind}-step{at}")
+        text = "".join("□" if c == "<unk>" else c for c in labels) if lm.vocab is not None else sequences.write(x)
+        a, want = m.analyze(text), lm.predict(x)  # ours (numpy) and torch's
+        got = a.next_token_probs if lm.vocab is not None else a.outputs
+        want = zoo.softmax(want) if lm.vocab is not None else want
+        if len(got) == len(want):  # adding's torch read-out is the last step's only
+            worst = max(worst, float(np.abs(got - want).max()))
+        else:
+            worst = max(worst, float(np.abs(got[-1:] - want).max()))
+        models.append(m)
+    report = f"max |Δ| vs torch = {worst:.1e} on the example (outputs)"
+    return Shelf(tuple(models), f"the lab's {TASK_NAMES[p.settings[0].task]} run at step {step:,}", report, text)
+
+
 def inside(job: jobs.Job) -> None:
     """A finished run's snapshots: one cell at a chosen checkpoint reading one held-out example."""
     from cells import lab
@@ -227,6 +252,10 @@ def inside(job: jobs.Job) -> None:
     seed = c[2].number_input("Example", 0, 1000, 0, key="lab_in_example")
     model = job.model(i, step)
     x, y, mask, labels = lab.example(model.settings, int(seed))
+    if st.button("Open the models at this checkpoint in Compare, Cell and Gradients", key="lab_open",
+                 icon=":material/open_in_new:", help="As \"Your model\": for this tab only, on this example input"):
+        sources.show(shelf(job, step, x, labels))
+        st.switch_page(state.PAGES["compare"])
     r = lab.readout(model, x, y, mask)
     st.markdown(f"**{name} at step {step:,}** on held-out example {int(seed)}: loss {r['loss']:.4f}")
     if model.settings.task == "sine_cosine":

@@ -1,0 +1,122 @@
+"""The sidebar's inputs beyond the task and the text box: opening your own model, and the
+numbers a numeric model reads. Widget groups that return plain values; what they open
+goes to the session's shelf (viz_app/yours.py), never to session_state.
+
+Uploads are untrusted: each file is capped at MAX_UPLOAD_MB by the uploader (the browser
+refuses a bigger file before sending it, and the server refuses it too), parsed in
+memory by cells (safetensors, or torch.load(weights_only=True); never unpickled), and
+nothing of it is written to disk. A refused file changes nothing: the model already open
+stays open.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cells import own, sequences
+
+from . import checks, sessions, yours
+from .tasks import YOURS
+
+MAX_UPLOAD_MB = 50  # per file: a 2-layer bidirectional LSTM with H = 1024 is 100 MB in float32, H = 512 is 25 MB
+MODEL_TYPES = ["safetensors", "pt", "pth", "bin"]
+VOCAB_TYPES = ["txt", "json", "vocab"]
+KIND_CHOICES = {"": "inferred from the weights", "rnn_relu": "RNN with ReLU (torch cannot tell it from tanh)"}
+GENERATED_T = (5, 500, 60)  # the generator's length slider: lowest, highest, default
+
+
+def open_model_panel() -> None:
+    """Upload a model (and optionally its vocabulary) and open it for this session."""
+    shelf = yours.get(sessions.current())
+    with st.sidebar.expander("Open your model", expanded=shelf is None):
+        with st.form("yours_upload", clear_on_submit=False, border=False):
+            weights = st.file_uploader("Weights: a state_dict of nn.RNN / nn.LSTM / nn.GRU", MODEL_TYPES,
+                                       key="yours_weights", max_upload_size=MAX_UPLOAD_MB,
+                                       help="torch.save(model.state_dict(), 'm.pt') or safetensors; read with "
+                                            "torch.load(weights_only=True), never unpickled. Kind, sizes, layers and "
+                                            "directions are read from the tensors' names and shapes.")
+            vocab = st.file_uploader("Vocabulary (optional): one token per line, or JSON", VOCAB_TYPES,
+                                     key="yours_vocab", max_upload_size=MAX_UPLOAD_MB,
+                                     help="With a vocabulary, the model reads text through the embedding matrix in "
+                                          "the weights file; without one, it reads numbers.")
+            kind = st.selectbox("Cell", list(KIND_CHOICES), format_func=KIND_CHOICES.get, key="yours_kind")
+            st.form_submit_button("Open", icon=":material/upload_file:", on_click=_open)
+        checks.show(st.session_state.pop("_yours_said", []))
+        if shelf is not None:
+            st.caption(f"Open: {shelf.source}. {shelf.report}")
+            st.button("Close it", key="yours_close", on_click=yours.forget, args=(sessions.current(),))
+
+
+def _open() -> None:
+    """The Open button's callback (it runs before the page is drawn, so it may switch the task
+    and the text); what it has to say waits in session state for the panel to show."""
+    ss = st.session_state
+    weights, vocab, kind = ss.get("yours_weights"), ss.get("yours_vocab"), ss.get("yours_kind") or None
+    if weights is None:
+        ss["_yours_said"] = [checks.error("Choose a weights file first.")]
+        return
+    try:
+        shelf = read_upload(weights.name, weights.getvalue(), vocab.getvalue() if vocab else None, kind)
+    except ValueError as e:
+        ss["_yours_said"] = [checks.error(f"{weights.name} could not be opened: {e}")]
+        return
+    show(shelf)
+    ss["_yours_said"] = [checks.info(f"Opened {shelf.source}. {shelf.report}")]
+
+
+def show(shelf: yours.Shelf) -> None:
+    """Open a shelf for this session and show it: the task becomes YOURS, the text its example.
+    Call it from a callback, or before the task and text widgets are drawn."""
+    yours.put(sessions.current(), shelf)
+    ss = st.session_state
+    ss["task"], ss["_task_prev"], ss["text"] = YOURS, YOURS, shelf.example
+
+
+def read_upload(name: str, data: bytes, vocab_data: bytes | None = None, kind: str | None = None) -> yours.Shelf:
+    """A shelf holding the uploaded model; ValueError with the reason for anything amiss."""
+    import cells
+
+    imported = cells.from_file(data, kind=kind)
+    rec, E = imported.recurrent, imported.embedding
+    if vocab_data is not None:
+        v = own.read_vocab(vocab_data)
+        if E is None:
+            raise ValueError(f"a vocabulary was given, but the weights have no embedding matrix of "
+                             f"{len(v):,} × {rec.input_size} (rows: the vocabulary, columns: the cell's input size)")
+        model = own.OwnModel(name, rec, embedding=E, vocab=v, level="char" if own.char_level(v) else "word")
+        example = "hello world" if model.level == "word" else "hello"
+    else:
+        model = own.OwnModel(name, rec)
+        example = sequences.generate("sine", GENERATED_T[2], rec.input_size)
+    return yours.Shelf((model,), f"{name} ({rec})", imported.report, example)
+
+
+def numbers_panel(input_size: int) -> None:
+    """For a model that reads numbers: fill the text box from a generator or a CSV file."""
+    with st.sidebar.expander("Input sequence: generate or upload", expanded=False):
+        st.selectbox("Shape", list(sequences.SHAPES), format_func=lambda s: f"{s}: {sequences.SHAPES[s]}",
+                     key="num_shape")
+        st.slider("Steps", *GENERATED_T, key="num_T")
+        st.number_input("Seed", 0, 10_000, 0, key="num_seed")
+        st.button("Use this sequence", key="num_use", on_click=_use, args=(input_size,))
+        st.file_uploader(f"or a CSV: one row per step, {input_size} column(s)", ["csv", "txt"], key="num_csv",
+                         max_upload_size=1)
+        st.button("Read the CSV", key="num_csv_use", on_click=_read_csv, args=(input_size,))
+        checks.show(st.session_state.pop("_num_said", []))
+
+
+def _use(input_size: int) -> None:
+    ss = st.session_state  # the widgets' values as the click found them (a callback's args are the last run's)
+    ss["text"] = sequences.generate(ss["num_shape"], ss["num_T"], input_size, int(ss["num_seed"]))
+
+
+def _read_csv(input_size: int) -> None:
+    ss = st.session_state
+    f = ss.get("num_csv")
+    if f is None:
+        ss["_num_said"] = [checks.error("Choose a CSV file first.")]
+        return
+    try:
+        ss["text"] = sequences.from_csv(f.getvalue(), input_size)
+    except ValueError as e:
+        ss["_num_said"] = [checks.error(f"{f.name}: {e}")]
