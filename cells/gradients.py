@@ -22,7 +22,8 @@ LayerGradients (one layer, one direction; row t belongs to input position t, as 
                              from the step that read h_t
     dc          (T, H)       total dL/dc_t (LSTM), else None
     dgates      name -> (T, H): dL/d(pre-activation) of each gate, i f g o / r z n, "h" for
-                the RNN; for the GRU's n the pre-activation is W_in x + b_in + r ⊙ (W_hn h + b_hn)
+                the RNN; for the GRU's n the pre-activation is W_in x + b_in + r ⊙ (W_hn h + b_hn),
+                for the reset-before GRU's W_in x + b_in + W_hn (r ⊙ h) + b_hn
 
 How: each cell module's `run_backward` walks its steps backwards, one matrix-vector
 product per step (`step_backward` is the readable reference); the weight gradients
@@ -133,6 +134,9 @@ def _direction(rec: Recurrent, lt: LayerTrace, w, dh_out: np.ndarray, dc_last: n
         if rec.kind == "gru":
             dh, da_x, da_h, dh0 = gru.run_backward(dh_out, h_prev, lt.gates, w, lt.reverse)
             return dh, None, da_x, da_h, {k: da_x[:, j * H : (j + 1) * H] for j, k in enumerate(gru.GATES)}, dh0, None
+        if rec.kind == "gru_reset_before":
+            dh, da, dh0 = gru.run_backward_reset_before(dh_out, h_prev, lt.gates, w, lt.reverse)
+            return dh, None, da, da, {k: da[:, j * H : (j + 1) * H] for j, k in enumerate(gru.GATES)}, dh0, None
         dh, da, dh0 = rnn.run_backward(dh_out, lt.h, w, rec.kind[4:], lt.reverse)
         return dh, None, da, da, {"h": da}, dh0, None
     return _direction_reference(rec, lt, w, dh_out, dc_last, h_prev)
@@ -141,7 +145,7 @@ def _direction(rec: Recurrent, lt: LayerTrace, w, dh_out: np.ndarray, dc_last: n
 def _direction_reference(rec, lt, w, dh_out, dc_last, h_prev):
     """The textbook loop over each cell's `step_backward`, last step first."""
     T, H = dh_out.shape
-    k = {"lstm": 4, "gru": 3}.get(rec.kind, 1)
+    k = len(rec.gate_names) or 1
     dh, dc = np.empty_like(dh_out), np.empty_like(dh_out)
     da_x, da_h = np.empty((T, k * H), dh_out.dtype), np.empty((T, k * H), dh_out.dtype)
     dh_next, dc_next = np.zeros(H, dh_out.dtype), dc_last
@@ -154,12 +158,26 @@ def _direction_reference(rec, lt, w, dh_out, dc_last, h_prev):
             da_h[t] = da_x[t]
         elif rec.kind == "gru":
             dh_next, da_x[t], da_h[t] = gru.step_backward(dh[t], h_prev[t], gates, w)
+        elif rec.kind == "gru_reset_before":
+            dh_next, da_x[t] = gru.step_backward_reset_before(dh[t], h_prev[t], gates, w)
+            da_h[t] = da_x[t]
         else:
             dh_next, da_x[t] = rnn.step_backward(dh[t], lt.h[t], w, rec.kind[4:])
             da_h[t] = da_x[t]
     names = rec.gate_names or ("h",)
     dgates = {name: da_x[:, j * H : (j + 1) * H] for j, name in enumerate(names)}
     return dh, (dc if rec.kind == "lstm" else None), da_x, da_h, dgates, dh_next, dc_next if rec.kind == "lstm" else None
+
+
+def _dw_hh(rec: Recurrent, lt: LayerTrace, da_h: np.ndarray) -> np.ndarray:
+    """dL/dW_hh = Σ_t da_h,t ⊗ what W_hh multiplied at step t: h_{t−1}, except in the
+    reset-before GRU's n rows, which multiply r_t ⊙ h_{t−1}. (k·H, H)"""
+    h_prev = _prev(lt, lt.h, lt.h0)  # (T, H)
+    dw = da_h.T @ h_prev
+    if rec.kind == "gru_reset_before":
+        H = h_prev.shape[1]
+        dw[2 * H :] = da_h[:, 2 * H :].T @ (lt.gates["r"] * h_prev)
+    return dw
 
 
 def backward(rec: Recurrent, tr: Trace, d_output: np.ndarray, dh_n: np.ndarray | None = None,
@@ -189,7 +207,7 @@ def backward(rec: Recurrent, tr: Trace, d_output: np.ndarray, dh_n: np.ndarray |
                     dc0[i] = dc0_i
                 sfx = f"_l{l}" + ("_reverse" if d else "")
                 params["weight_ih" + sfx] = da_x.T @ lt.x  # Σ_t da_t x_tᵀ
-                params["weight_hh" + sfx] = da_h.T @ _prev(lt, lt.h, lt.h0)
+                params["weight_hh" + sfx] = _dw_hh(rec, lt, da_h)
                 params["bias_ih" + sfx], params["bias_hh" + sfx] = da_x.sum(axis=0), da_h.sum(axis=0)
                 d_x = da_x @ w.w_ih if d_x is None else d_x + da_x @ w.w_ih  # (T, I_l)
                 layers[i] = LayerGradients(l, d, dh, dc, dgates)
@@ -209,10 +227,13 @@ def _step_jacobian(rec: Recurrent, lt: LayerTrace, w, t: int) -> np.ndarray:
         return rnn.slope(lt.h[t], rec.kind[4:])[:, None] * w.w_hh
     g = {k: v[t] for k, v in lt.gates.items()}
     W = {k: w.w_hh[j * H : (j + 1) * H] for j, k in enumerate(rec.gate_names)}
-    if rec.kind == "gru":
+    if rec.kind in ("gru", "gru_reset_before"):
         r, z, n = g["r"], g["z"], g["n"]
-        hn = W["n"] @ h_prev + w.b_hh[2 * H :]
-        d_npre = r[:, None] * W["n"] + (hn * r * (1 - r))[:, None] * W["r"]  # ∂(n's pre-activation)/∂h_{t−1}
+        if rec.kind == "gru":  # ∂(n's pre-activation)/∂h_{t−1}
+            hn = W["n"] @ h_prev + w.b_hh[2 * H :]
+            d_npre = r[:, None] * W["n"] + (hn * r * (1 - r))[:, None] * W["r"]
+        else:  # ∂(W_hn (r ⊙ h))/∂h = W_hn (diag r + diag(h ⊙ r(1 − r)) W_hr)
+            d_npre = W["n"] * r[None, :] + W["n"] @ ((h_prev * r * (1 - r))[:, None] * W["r"])
         return np.diag(z) + ((h_prev - n) * z * (1 - z))[:, None] * W["z"] + ((1 - z) * (1 - n * n))[:, None] * d_npre
     i, f, gg, o = g["i"], g["f"], g["g"], g["o"]
     tc = np.tanh(lt.c[t])

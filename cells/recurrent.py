@@ -29,9 +29,10 @@ from .trace import LayerTrace, Trace
 if TYPE_CHECKING:
     from torch import nn
 
-KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
-GATES = {"rnn_tanh": rnn.GATES, "rnn_relu": rnn.GATES, "lstm": lstm.GATES, "gru": gru.GATES}
-CHUNKS = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+# "gru_reset_before": the GRU with the reset before W_hn (Keras reset_after=False; cells/gru.py)
+KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru", "gru_reset_before")
+GATES = {"rnn_tanh": rnn.GATES, "rnn_relu": rnn.GATES, "lstm": lstm.GATES, "gru": gru.GATES, "gru_reset_before": gru.GATES}
+CHUNKS = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "gru_reset_before": 3}
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
@@ -84,6 +85,9 @@ class Recurrent:
 
     def to_torch(self) -> nn.Module:
         """An equivalent `nn.RNN` / `nn.LSTM` / `nn.GRU` (batch_first=False, eval mode)."""
+        if self.kind == "gru_reset_before":
+            raise ValueError("no torch module computes a GRU with the reset before W_hn (Keras' reset_after=False); "
+                             "nn.GRU applies it after")
         m = _empty_module(self.kind, self.input_size, self.hidden_size, self.num_layers, self.bidirectional, self.dtype)
         _load(m, self.weights, layers=range(self.num_layers))
         return m.eval()
@@ -164,6 +168,8 @@ class Recurrent:
                     h, c, gates = lstm.run(inp, h0[i], c0[i], w, reverse)
                 elif self.kind == "gru":
                     h, gates = gru.run(inp, h0[i], w, reverse)
+                elif self.kind == "gru_reset_before":
+                    h, gates = gru.run_reset_before(inp, h0[i], w, reverse)
                 else:
                     h, gates = rnn.run(inp, h0[i], w, self.kind[4:], reverse), {}
                 layers.append(LayerTrace(l, d, inp, h, c, gates, h0[i], None if c0 is None else c0[i]))
@@ -185,6 +191,8 @@ class Recurrent:
                         h, c, records[t] = lstm.step(inp[t], h, c, w)
                     elif self.kind == "gru":
                         h, records[t] = gru.step(inp[t], h, w)
+                    elif self.kind == "gru_reset_before":
+                        h, records[t] = gru.step_reset_before(inp[t], h, w)
                     else:
                         h, records[t] = rnn.step(inp[t], h, w, self.kind[4:]), {}
                     hs[t], cs[t] = h, c
@@ -221,6 +229,8 @@ class Recurrent:
                 cs.append(c_l)
             elif self.kind == "gru":
                 x, _ = gru.step(x, h[l], w)
+            elif self.kind == "gru_reset_before":
+                x, _ = gru.step_reset_before(x, h[l], w)
             else:
                 x = rnn.step(x, h[l], w, self.kind[4:])
             hs.append(x)
@@ -244,13 +254,16 @@ class Recurrent:
         ax = lt.x @ w.w_ih.T + w.b_ih  # (T, k·H)
         ah = h_prev @ w.w_hh.T + w.b_hh  # (T, k·H)
         H = self.hidden_size
+        if self.kind == "gru_reset_before":  # n reads h through the reset: W_hn (r ⊙ h_{t−1}) + b_hn
+            ah[:, 2 * H :] = (lt.gates["r"] * h_prev) @ w.w_hh[2 * H :].T + w.b_hh[2 * H :]
         return {n: (ax[:, k * H : (k + 1) * H], ah[:, k * H : (k + 1) * H]) for k, n in enumerate(self.gate_names or ("h",))}
 
     def step_terms(self, tr: Trace, l: int, d: int, t: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The two halves of each pre-activation at step t, for equations with numbers.
 
         name -> (W_i· x_t + b_i·, W_h· h_{t−1} + b_h·), each (H,). LSTM i, f, g, o;
-        GRU r, z, n (for n the gate is tanh(x_part + r ⊙ h_part)); RNN "h".
+        GRU r, z, n (for n the gate is tanh(x_part + r ⊙ h_part)); RNN "h". The
+        reset-before GRU's n: h_part = W_hn (r ⊙ h_{t−1}) + b_hn and n = tanh(x_part + h_part).
         """
         lt = tr.layer(l, d)
         if not 0 <= t < tr.T:
@@ -260,6 +273,8 @@ class Recurrent:
         ah = w.w_hh @ lt.h_prev(t) + w.b_hh  # (k·H,)
         names = self.gate_names or ("h",)
         H = self.hidden_size
+        if self.kind == "gru_reset_before":  # n reads h through the reset: W_hn (r ⊙ h_{t−1}) + b_hn
+            ah[2 * H :] = w.w_hh[2 * H :] @ (lt.gates["r"][t] * lt.h_prev(t)) + w.b_hh[2 * H :]
         return {n: (ax[k * H : (k + 1) * H], ah[k * H : (k + 1) * H]) for k, n in enumerate(names)}
 
 
