@@ -17,6 +17,7 @@ torch is imported only by the bridges (`from_torch`, `to_torch`): tracing is num
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -325,26 +326,137 @@ def from_torch(module: nn.Module) -> Recurrent:
     return Recurrent(kind, ws, module.num_layers, module.bidirectional)
 
 
-def from_state_dict(sd: Mapping[str, np.ndarray], kind: str, prefix: str = "") -> Recurrent:
-    """A Recurrent from torch-named arrays (`weight_ih_l0`, `bias_hh_l1_reverse`, …), e.g. a
-    state dict converted to numpy. kind: one of KINDS; layers and directions are read
-    from the names; missing biases are zeros (torch's bias=False)."""
-    if kind not in KINDS:
+def from_state_dict(sd: Mapping[str, object], kind: str | None = None, prefix: str | None = None) -> Recurrent:
+    """A Recurrent from the state dict of an nn.RNN / nn.LSTM / nn.GRU, or of a bigger model
+    holding one: torch-named numpy arrays or torch tensors (`weight_ih_l0`, `bias_hh_l1_reverse`, …).
+
+    prefix: the module's name before `weight_ih_l0`, e.g. "rnn." or "encoder.lstm."; None
+        finds it, when the dict holds exactly one recurrent module.
+    kind: None reads it from the shapes. weight_ih_l0 (k·H, I) and weight_hh_l0 (k·H, H)
+        stack k gates: k = 1 "rnn_tanh", 3 "gru", 4 "lstm". A relu RNN has a tanh RNN's
+        weights and the reset-before GRU a GRU's, so those two are taken only when named;
+        a named kind with another k is a ValueError.
+    Layers and directions are read from the names; missing biases are zeros (bias=False).
+    float16 and bfloat16 become float32. ValueError, naming the tensor, for no recurrent
+    weights, several recurrent modules and no prefix, a missing layer or tensor, a shape
+    that does not fit, NaN or inf, integer dtypes and proj_size (weight_hr_l0).
+    """
+    return read_state_dict(sd, kind, prefix)[0]
+
+
+def read_state_dict(sd: Mapping[str, object], kind: str | None = None,
+                    prefix: str | None = None) -> tuple[Recurrent, str, tuple[str, ...]]:
+    """`from_state_dict`, also returning the prefix it read and the keys it used."""
+    if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown cell kind {kind!r}; expected one of {KINDS}")
+    prefix = _prefix(sd) if prefix is None else prefix
     names = {k[len(prefix):] for k in sd if k.startswith(prefix)}
-    L = sum(1 for l in range(len(names) + 1) if f"weight_ih_l{l}" in names)
-    if L == 0 or any(f"weight_ih_l{l}" not in names for l in range(L)):
-        raise ValueError(f"no recurrent layers named {prefix}weight_ih_l0, {prefix}weight_ih_l1, … in the state dict")
+    if "weight_hr_l0" in names:
+        raise ValueError(f"{prefix}weight_hr_l0 is an LSTM's projection (nn.LSTM proj_size > 0), "
+                         "which rnnscope does not trace: h_t would be W_hr (o_t ⊙ tanh c_t)")
+    L = next(l for l in range(len(names) + 1) if f"weight_ih_l{l}" not in names)
+    if L == 0:
+        found = _prefixes(sd)
+        hint = f"; recurrent weights are under prefix {found[0]!r}" if len(found) == 1 else ""
+        raise ValueError(f"no recurrent layers named {prefix}weight_ih_l0, {prefix}weight_ih_l1, … in the state dict{hint}")
     bidirectional = "weight_ih_l0_reverse" in names
+    D = 2 if bidirectional else 1
+    sfxs = [f"_l{l}" + ("_reverse" if d else "") for l in range(L) for d in range(D)]
+    _check_names(names, prefix, L, sfxs)
+    used = [prefix + n + s for s in sfxs for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if n + s in names]
+    arrays = float_arrays({k: sd[k] for k in used})
+    w_ih0, w_hh0 = arrays[prefix + "weight_ih_l0"], arrays[prefix + "weight_hh_l0"]
+    kind = _kind_of(kind, prefix, w_ih0.shape, w_hh0.shape)
+    k, H, I = CHUNKS[kind], w_hh0.shape[-1], w_ih0.shape[-1]
     ws = []
-    for l in range(L):
-        for d in range(2 if bidirectional else 1):
-            sfx = f"_l{l}" + ("_reverse" if d else "")
-            w_ih, w_hh = (np.array(sd[prefix + n + sfx]) for n in ("weight_ih", "weight_hh"))  # copies: CellWeights marks them read-only
-            zeros = np.zeros(w_ih.shape[0], w_ih.dtype)
-            b_ih, b_hh = (np.array(sd.get(prefix + n + sfx, zeros)) for n in ("bias_ih", "bias_hh"))
-            ws.append(CellWeights(w_ih, w_hh, b_ih, b_hh))
-    return Recurrent(kind, ws, L, bidirectional)
+    for i, s in enumerate(sfxs):
+        want = {"weight_ih": (k * H, I if i < D else D * H), "weight_hh": (k * H, H), "bias_ih": (k * H,), "bias_hh": (k * H,)}
+        got = {}
+        for n, shape in want.items():
+            a = arrays.get(prefix + n + s)
+            if a is not None and a.shape != shape:
+                raise ValueError(f"{prefix}{n}{s} has shape {a.shape}; layer {i // D} of this {kind} "
+                                 f"(hidden size {H}, input size {I}) needs {shape}")
+            got[n] = np.zeros(shape, w_ih0.dtype) if a is None else a
+        ws.append(CellWeights(got["weight_ih"], got["weight_hh"], got["bias_ih"], got["bias_hh"]))
+    return Recurrent(kind, ws, L, bidirectional), prefix, tuple(used)
+
+
+def _prefixes(sd: Mapping[str, object]) -> list[str]:
+    return sorted(k[: -len("weight_ih_l0")] for k in sd if k.endswith("weight_ih_l0"))
+
+
+def _prefix(sd: Mapping[str, object]) -> str:
+    """The one module name before `weight_ih_l0` in the state dict."""
+    found = _prefixes(sd)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ValueError(f"this state dict holds {len(found)} recurrent modules, under prefixes "
+                         f"{', '.join(map(repr, found))}; pick one with prefix=")
+    some = ", ".join(list(sd)[:5]) + (", …" if len(sd) > 5 else "")
+    raise ValueError("no recurrent weights: nn.RNN, nn.LSTM and nn.GRU name theirs weight_ih_l0, weight_hh_l0, …, "
+                     f"and this state dict holds {len(sd)} tensor(s) with none of those names ({some or 'nothing'})")
+
+
+def _check_names(names: set[str], prefix: str, L: int, sfxs: list[str]) -> None:
+    """Every layer the names promise is there, whole: no gap, no stray direction, biases everywhere or nowhere."""
+    bidirectional = sfxs[-1].endswith("_reverse")
+    has_bias = "bias_ih_l0" in names
+    for n in sorted(names):
+        m = re.fullmatch(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?", n)
+        if m and int(m[3]) >= L:
+            raise ValueError(f"{prefix}{n} is there but {prefix}weight_ih_l{L} is missing: "
+                             "a module's layers run 0, 1, 2, … without a gap")
+        if m and m[4] and not bidirectional:
+            raise ValueError(f"{prefix}{n} is there but {prefix}weight_ih_l0_reverse is missing: "
+                             "a bidirectional module has both directions in every layer")
+    for s in sfxs:
+        for n in ("weight_ih", "weight_hh"):
+            if n + s not in names:
+                raise ValueError(f"{prefix}{n}{s} is missing: a {L}-layer{' bidirectional' if bidirectional else ''} "
+                                 "module needs it")
+        for n in ("bias_ih", "bias_hh"):
+            if (n + s in names) != has_bias:
+                missing, there = (n + s, "bias_ih_l0") if has_bias else ("bias_ih_l0", n + s)
+                raise ValueError(f"{prefix}{missing} is missing while {prefix}{there} is there: a torch module has "
+                                 "both biases in every layer (bias=True) or none (bias=False)")
+
+
+def float_arrays(tensors: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """numpy copies of numpy arrays or torch tensors, all float32, or all float64 if every one is."""
+    out = {}
+    for name, v in tensors.items():
+        if hasattr(v, "detach"):  # a torch tensor; numpy has no bfloat16, so half floats widen first
+            v = v.detach().cpu()
+            v = (v.float() if str(v.dtype) in ("torch.float16", "torch.bfloat16") else v).numpy()
+        a = np.asarray(v)
+        if not np.issubdtype(a.dtype, np.floating):
+            raise ValueError(f"{name} has dtype {a.dtype}; recurrent weights must be floating point")
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} holds {a.size - np.count_nonzero(np.isfinite(a))} NaN or infinite value(s); "
+                             "a model with them cannot be traced")
+        out[name] = a
+    dtype = np.float64 if all(a.dtype == np.float64 for a in out.values()) else np.float32
+    return {name: np.array(a, dtype) for name, a in out.items()}  # copies: CellWeights marks them read-only
+
+
+def _kind_of(kind: str | None, prefix: str, ih: tuple[int, ...], hh: tuple[int, ...]) -> str:
+    """The kind the fused shapes weight_ih_l0 (k·H, I), weight_hh_l0 (k·H, H) say, checked against a named one."""
+    if len(ih) != 2 or len(hh) != 2:
+        raise ValueError(f"{prefix}weight_ih_l0 {ih} and {prefix}weight_hh_l0 {hh} must both be matrices")
+    H = hh[1]
+    k = hh[0] // H if H and hh[0] % H == 0 and ih[0] == hh[0] else 0
+    named = {1: "an RNN", 3: "a GRU", 4: "an LSTM"}
+    if k not in named:
+        raise ValueError(f"{prefix}weight_ih_l0 {ih} and {prefix}weight_hh_l0 {hh} are not the fused weights of "
+                         "an RNN, GRU or LSTM: both need k·H rows for H = weight_hh's columns, k = 1, 3 or 4")
+    if kind is None:
+        return {1: "rnn_tanh", 3: "gru", 4: "lstm"}[k]
+    if CHUNKS[kind] != k:
+        raise ValueError(f"kind={kind!r} has {CHUNKS[kind]} gate block(s), but {prefix}weight_hh_l0 {hh} stacks {k} "
+                         f"of hidden size {H}: these are {named[k]}'s weights")
+    return kind
 
 
 def _weights(module: nn.Module, sfx: str, bias: bool) -> CellWeights:
