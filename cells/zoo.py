@@ -173,6 +173,13 @@ class Model:
             raise ValueError(f"{self.name} is untrained: it has no vocabulary")
         return self._vocab.encode(self.tokenize(text))[0]
 
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors the model reads for token ids (…,) -> (…, E): e.g. a batch of ids
+        padded with the <pad> id (B, T) -> (B, T, E); a new array."""
+        if not isinstance(self._embed, np.ndarray):
+            raise ValueError(f"{self.name} is untrained: it embeds characters, not ids")
+        return self._embed[np.asarray(ids)]
+
     def _tokens(self, text: str) -> list[Token]:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("nothing to analyze: the text is empty; type a sentence")
@@ -189,6 +196,18 @@ class Model:
         a = att.attend(H, att.additive(H, W, v, b))  # scores (T,), weights (T,), context (2H,)
         p = softmax(self._head["out.weight"] @ a.context + self._head["out.bias"])  # (C,)
         return {"attention": a.weights, "attention_scores": a.scores, "probs": readonly(p)}
+
+    def classify_states(self, H: np.ndarray) -> dict:
+        """The classifier's head on any states H (T, 2H), e.g. a padded batch's: pooled over
+        all T rows, so pads among them are attended to (nothing masks them).
+        -> {"attention" (T,), "attention_scores" (T,), "probs" (C,)}; analyze() uses the same head."""
+        if not self.is_classifier or not self._head:
+            raise ValueError(f"{self.name} is not a trained classifier: it has no class probabilities")
+        H = np.asarray(H)
+        D = self.attention_params[0].shape[1]
+        if H.ndim != 2 or H.shape[0] == 0 or H.shape[1] != D:
+            raise ValueError(f"H must be the states of a text, shape (T, {D}) with T ≥ 1; got shape {H.shape}")
+        return self._classify(H)
 
     def analyze(self, text: str) -> Analysis:
         toks = self._tokens(text)

@@ -1,0 +1,66 @@
+"""Padding: sentences of different lengths as one batch, read packed and padded, side by side.
+
+Packing (`pack_padded_sequence`, TensorFlow's `sequence_length`) stops each sentence at
+its length. Without it the pads are read as input: the forward state keeps moving
+after the last token (h_n drifts), and a bidirectional cell's backward direction reads
+the pads first, so its whole reading of the real tokens starts from a state the pads
+made. The classifiers' predictions show what that costs.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import checks, padding_cache
+from ..component.padding import MAX_SENTENCES, check_sentences
+from ..tasks import CLASSIFIER_TASKS, KINDS
+from .common import Selection, load_models, stepped, task_hint
+
+TITLE, URL_PATH, ICON = "Padding", "padding", ":material/padding:"
+EXAMPLES = {  # clearly different lengths: the short ones get many pads
+    "sst2": "it works .\na gem .\nnot worth the price of the ticket .\n"
+            "an astonishing , moving and very funny film that stays with you for days after , with a cast that never "
+            "hits a false note and a score you will hum on the way home .",
+    "trec": "Who wrote Hamlet?\nWhat does NASA stand for?\nHow far is it from Denver to Aspen?\n"
+            "What is the name of the river that flows through the capital of the country where the first modern "
+            "Olympic Games were held?",
+}
+
+
+def sentences_box(task: str) -> str:
+    """The sentences, one per line; a task's own examples until the user types their own."""
+    ss = st.session_state
+    if ss.get("_pad_task") != task:
+        if ss.get("pad_text", "").strip() in ("", *EXAMPLES.values()):
+            ss["pad_text"] = EXAMPLES[task]
+        ss["_pad_task"] = task
+    ss.setdefault("pad_text", EXAMPLES[task])
+    return st.text_area(f"Sentences, one per line (up to {MAX_SENTENCES}): read together as one batch",
+                        key="pad_text", height=150,
+                        help="This view reads these lines, not the text box above. Blank lines are skipped.")
+
+
+def render(sel: Selection) -> None:
+    if sel.task not in CLASSIFIER_TASKS:
+        task_hint(CLASSIFIER_TASKS, "The Padding view shows the classifiers, whose predictions the pads change.")
+        return
+    models = load_models(sel)
+    if not models:
+        return
+    c1, c2 = st.columns([4, 1])
+    with c1:
+        raw = sentences_box(sel.task)
+    kind = c2.radio("Cell", KINDS, index=KINDS.index("lstm"), format_func=str.upper, key="pad_kind")
+    notes = st.container()
+    batch = check_sentences(raw, models[0].tokenize)
+    with notes:
+        checks.show(batch.messages)
+    if not batch.sentences:
+        return
+    try:
+        payload, key, T = padding_cache.padding_payload(sel.task, kind, batch.sentences)
+    except ValueError as e:  # the model's own clear message about what it was given
+        with notes:
+            checks.show([checks.refusal(e)])
+        return
+    stepped(payload, key, T)
