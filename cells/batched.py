@@ -25,6 +25,8 @@ import numpy as np
 from .lstm import sigmoid
 from .recurrent import Recurrent
 
+KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")  # torch's cells; not the paper's GRU (gru_reset_before)
+
 
 @dataclass(frozen=True)
 class Tape:
@@ -127,6 +129,8 @@ def _rnn_back(dh_out: np.ndarray, rec: dict, w_hh: np.ndarray, relu: bool, rever
 
 def forward(rec: Recurrent, X: np.ndarray) -> tuple[np.ndarray, Tape]:
     """X (T, B, input_size) -> the output (T, B, D·H) of every sequence, from zero states, and the tape."""
+    if rec.kind not in KINDS:
+        raise ValueError(f"batched.forward reads {', '.join(KINDS)} cells, not {rec.kind}: trace each sequence instead")
     X = np.asarray(X, dtype=rec.dtype)
     if X.ndim != 3 or X.shape[2] != rec.input_size or X.shape[0] < 1:
         raise ValueError(f"X must have shape (T ≥ 1, B, {rec.input_size}); got {X.shape}")

@@ -37,7 +37,7 @@ from .zoo import KINDS, MAX_TOKENS, WEIGHTS, Analysis, softmax
 
 SINE = "sine"  # the bundled numeric example: `rnnscope train sine KIND` writes cells/weights/sine-KIND
 LEVELS = ("numeric", "char", "word")
-KIND_OF = {"rnn_tanh": "rnn", "rnn_relu": "rnn", "lstm": "lstm", "gru": "gru"}  # Recurrent kind -> the views' kind
+KIND_OF = {"rnn_tanh": "rnn", "rnn_relu": "rnn", "lstm": "lstm", "gru": "gru", "gru_reset_before": "gru"}  # -> the views' kind
 MAX_VOCAB_BYTES = 5_000_000
 MAX_VOCAB = 500_000
 

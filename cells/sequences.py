@@ -3,7 +3,7 @@
 A model whose input is I numbers per step reads a text of T steps separated by ";" or
 line breaks, the step's I numbers separated by commas or spaces:
 
-    0.5, 1.0; 0.25, -1        step 0: x_0 = (0.5, 1.0); step 1: x_1 = (0.25, −1)
+    0.5,1.0; 0.25,-1          step 0: x_0 = (0.5, 1.0); step 1: x_1 = (0.25, −1)
 
 A single-input model (I = 1) also reads one line of numbers, each a step
 ("0 0.25 0.5" or "0, 0.25, 0.5"). Every step is a `cells.tokens.Token` whose span is its
@@ -85,13 +85,13 @@ def _quote(text: str, row: list[re.Match]) -> str:
 
 def write(x: np.ndarray) -> str:
     """The text `parse` reads back as x (T, I), on one line: steps separated by ", " when
-    I = 1, by "; " otherwise."""
+    I = 1, by "; " otherwise (a step's numbers by "," alone)."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
     if x.shape[1] == 1:
         return ", ".join(fmt(v) for v in x[:, 0])
-    return "; ".join(", ".join(fmt(v) for v in row) for row in x)
+    return "; ".join(",".join(fmt(v) for v in row) for row in x)  # no space inside a step: it reads as one token
 
 
 def generate(shape: str, T: int, input_size: int = 1, seed: int = 0) -> str:

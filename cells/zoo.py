@@ -129,12 +129,12 @@ class Model:
     def __repr__(self) -> str:
         return f"Model({self.name!r}, task={self.task}, kind={self.kind}, params={self.num_params:,})"
 
-    # Copies, so that no caller can change what every other session sees.
     @property
     def has_head(self) -> bool:
         """Whether it has trained output layers (class probabilities or next characters) to explain."""
         return bool(self._head)
 
+    # Copies, so that no caller can change what every other session sees.
     @property
     def labels(self) -> list[str]:
         return list(self._labels)

@@ -14,8 +14,9 @@ from torch import nn
 
 from cells import sequences
 from viz_app import cache, sessions, yours
+from viz_app.checks import plain
 from viz_app.tasks import TASKS, YOURS
-from viz_app.testing import app_test, component_payload, said
+from viz_app.testing import app_test, component_payload, said, shown
 from viz_app.testing import assert_no_errors as ok
 
 SESSION = "test session id"  # AppTest's one session
@@ -39,7 +40,7 @@ def _upload(at, name: str, data: bytes, vocab: bytes | None = None):
     at.file_uploader(key="yours_weights").upload(name, data)
     if vocab is not None:
         at.file_uploader(key="yours_vocab").upload("vocab.txt", vocab)
-    at.button(key="FormSubmitter:yours_upload-Open").click().run()
+    at.button(key="FormSubmitter:yours_upload-Open this model").click().run()
     return at
 
 
@@ -98,6 +99,17 @@ def test_an_uploaded_state_dict_opens_in_compare_cell_and_gradients_with_its_par
     np.testing.assert_allclose(a.trace.output, out.numpy(), atol=1e-5)
     at2 = app_test(task=YOURS)  # a new AppTest run in the same session id: the shelf is still there
     assert component_payload(at2)["columns"][0]["title"] == "LSTM"
+    assert any("Your model: mine.safetensors" in shown(c.value) and "max |Δ| vs torch" in shown(c.value)
+               for c in at2.caption)
+
+
+def test_a_file_name_is_shown_as_plain_text():
+    _, data = _lstm_file()
+    name = "<img src=x onerror=alert(1)>**bold**.safetensors"
+    at = _upload(app_test(task=YOURS), name, data)
+    ok(at)
+    (line,) = [c.value for c in at.caption if "Your model:" in shown(c.value)]
+    assert line.startswith(plain(f"Your model: {name}"))  # every markup character escaped: shown as typed
 
 
 @pytest.mark.parametrize("view", ["cell", "gradients"])
@@ -209,3 +221,25 @@ def test_a_lab_run_opens_in_the_other_views(monkeypatch):
     ok(at)
     assert [c["title"] for c in component_payload(at)["columns"]] == ["RNN", "GRU"]
     assert isinstance(shelf.models[0], own.OwnModel) and sessions is not None
+
+
+def test_a_keras_gru_of_the_papers_form_opens_with_its_own_equation(tmp_path):
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((None, 2)), keras.layers.GRU(4, reset_after=False, return_sequences=True)])
+    m.save_weights(tmp_path / "gru.weights.h5")
+    at = _upload(app_test(task=YOURS), "gru.weights.h5", (tmp_path / "gru.weights.h5").read_bytes())
+    ok(at)
+    assert any("max |Δ| vs keras" in shown(c.value) for c in at.caption)
+    assert yours.get(SESSION).model("gru").recurrent.kind == "gru_reset_before"
+    at = app_test(view="cell", task=YOURS)
+    ok(at)
+    (formula,) = [p for p in component_payload(at)["columns"][0]["panels"] if p["type"] == "formula"]
+    assert formula["lines"][2].startswith("n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t−1}) + b_hn)")
+    tr = yours.get(SESSION).model("gru").analyze(at.text_input(key="text").value).trace
+    np.testing.assert_allclose(formula["values"]["n"], tr.layer(0, 0).gates["n"][:, at.selectbox(key="cell_unit").value],
+                               atol=1e-4)

@@ -50,3 +50,9 @@ def test_bad_shapes_and_values_are_refused():
         batched.input_gradients(rec, tape, np.zeros((4, 2, 4)))
     with pytest.raises(ValueError, match="not made by this model"):
         batched.input_gradients(cells.init_recurrent("gru", 3, 4, seed=0), tape, np.zeros((5, 2, 4)))
+
+
+def test_the_papers_gru_is_refused_not_misread():
+    rec = cells.init_recurrent("gru_reset_before", 3, 4)
+    with pytest.raises(ValueError, match="not gru_reset_before"):
+        batched.forward(rec, np.zeros((5, 2, 3)))

@@ -52,7 +52,7 @@ def test_bad_numbers_say_where_and_why(text, I, says):
 
 
 def test_csv_rows_become_steps_and_a_header_is_skipped():
-    assert sequences.from_csv(b"sin,cos\n0,1\n0.5,-0.5\n", 2) == "0, 1; 0.5, -0.5"
+    assert sequences.from_csv(b"sin,cos\n0,1\n0.5,-0.5\n", 2) == "0,1; 0.5,-0.5"
     assert sequences.from_csv("\ufeff1\n2\n\n3\n".encode(), 1) == "1, 2, 3"  # a BOM and blank lines
 
 

@@ -19,9 +19,10 @@ from . import checks, sessions, yours
 from .tasks import YOURS
 
 MAX_UPLOAD_MB = 50  # per file: a 2-layer bidirectional LSTM with H = 1024 is 100 MB in float32, H = 512 is 25 MB
-MODEL_TYPES = ["safetensors", "pt", "pth", "bin"]
+MODEL_TYPES = ["safetensors", "pt", "pth", "bin", "h5", "keras"]  # Keras files need h5py (the keras extra)
 VOCAB_TYPES = ["txt", "json", "vocab"]
-KIND_CHOICES = {"": "inferred from the weights", "rnn_relu": "RNN with ReLU (torch cannot tell it from tanh)"}
+KIND_CHOICES = {"": "inferred from the weights", "rnn_relu": "RNN with ReLU (its weights look like tanh's)",
+                "gru_reset_before": "GRU, the paper's (Keras reset_after=False; no torch GRU computes it)"}
 GENERATED_T = (5, 500, 60)  # the generator's length slider: lowest, highest, default
 
 
@@ -30,17 +31,17 @@ def open_model_panel() -> None:
     shelf = yours.get(sessions.current())
     with st.sidebar.expander("Open your model", expanded=shelf is None):
         with st.form("yours_upload", clear_on_submit=False, border=False):
-            weights = st.file_uploader("Weights: a state_dict of nn.RNN / nn.LSTM / nn.GRU", MODEL_TYPES,
+            st.file_uploader("Weights: a state_dict of nn.RNN / nn.LSTM / nn.GRU, or Keras weights", MODEL_TYPES,
                                        key="yours_weights", max_upload_size=MAX_UPLOAD_MB,
                                        help="torch.save(model.state_dict(), 'm.pt') or safetensors; read with "
                                             "torch.load(weights_only=True), never unpickled. Kind, sizes, layers and "
                                             "directions are read from the tensors' names and shapes.")
-            vocab = st.file_uploader("Vocabulary (optional): one token per line, or JSON", VOCAB_TYPES,
+            st.file_uploader("Vocabulary (optional): one token per line, or JSON", VOCAB_TYPES,
                                      key="yours_vocab", max_upload_size=MAX_UPLOAD_MB,
                                      help="With a vocabulary, the model reads text through the embedding matrix in "
                                           "the weights file; without one, it reads numbers.")
-            kind = st.selectbox("Cell", list(KIND_CHOICES), format_func=KIND_CHOICES.get, key="yours_kind")
-            st.form_submit_button("Open", icon=":material/upload_file:", on_click=_open)
+            st.selectbox("Cell", list(KIND_CHOICES), format_func=KIND_CHOICES.get, key="yours_kind")
+            st.form_submit_button("Open this model", icon=":material/upload_file:", on_click=_open)
         checks.show(st.session_state.pop("_yours_said", []))
         if shelf is not None:
             st.caption(f"Open: {shelf.source}. {shelf.report}")

@@ -72,7 +72,7 @@ CAPTIONS = {
 
 def family(kind: str) -> str:
     """"lstm", "gru" or "rnn" for a cells kind ("rnn_tanh", …) or a model kind."""
-    return "rnn" if kind.startswith("rnn") else kind
+    return "rnn" if kind.startswith("rnn") else "gru" if kind.startswith("gru") else kind
 
 
 def _scale(kind: str, name: str, c_scale: Scale) -> Scale | None:

@@ -43,13 +43,17 @@ def equation_templates(rec: cells.Recurrent, trace: cells.Trace, layer: int, dir
         lines = [_gate(g, "σ" if g != "g" else "tanh", "i" + g, "h" + g) for g in "ifgo"]
         lines += ["c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t = {f:p}·{c_prev:p} + {i:p}·{g:p} = {c}",
                   "h_t = o_t ⊙ tanh(c_t) = {o:p}·tanh({c}) = {h}"]
-    elif trace.kind == "gru":
-        v["na"] = v["nx"] + v["r"] * v["nh"]  # n's pre-activation: the reset applies to the h half
+    elif trace.kind in ("gru", "gru_reset_before"):
         v["one_minus_z"] = 1 - v["z"]
         lines = [_gate(g, "σ", "i" + g, "h" + g) for g in "rz"]
-        lines += ["n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn)) = tanh({nx} + {r:p}·{nh:p}) "
-                  "= tanh({na}) = {n}",
-                  "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} = {one_minus_z:p}·{n:p} + {z:p}·{h_prev:p} = {h}"]
+        if trace.kind == "gru":  # torch's: the reset applies to the h half after its product
+            v["na"] = v["nx"] + v["r"] * v["nh"]
+            lines.append("n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn)) = tanh({nx} + {r:p}·{nh:p}) "
+                         "= tanh({na}) = {n}")
+        else:  # the paper's (Keras reset_after=False): the reset applies to h before the product
+            lines.append("n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t−1}) + b_hn) = tanh({nx}{nh:s}) "
+                         "= tanh({na}) = {n}")
+        lines.append("h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} = {one_minus_z:p}·{n:p} + {z:p}·{h_prev:p} = {h}")
     else:
         f = "tanh" if trace.kind == "rnn_tanh" else "relu"
         lines = [f"h_t = {f}(W_ih x_t + b_ih + W_hh h_{{t−1}} + b_hh) = {f}({{hx}}{{hh:s}}) = {f}({{ha}}) = {{h}}"]

@@ -14,7 +14,7 @@ from cells.checkpoint import CheckpointError
 
 from .. import cache, checks, state
 from ..component.mount import patch, scope
-from ..tasks import TASKS, UntrainedConfig
+from ..tasks import TASKS, YOURS, UntrainedConfig
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ def load_models(sel: Selection) -> list | None:
         checks.show([checks.info("No model of yours is open in this tab: upload one under \"Open your model\" in "
                                  "the sidebar, or train some in the Training lab and open them from there.")])
         return None
+    if (shelf := cache.shelf() if sel.task == YOURS else None) is not None:
+        st.caption(checks.plain(f"Your model: {shelf.source}. {shelf.report}"))  # plain: a file name is the user's
     try:
         return cache.models(sel.task, sel.cfg)
     except CheckpointError as e:  # the model's name and what is wrong, not the server's paths
