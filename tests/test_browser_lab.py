@@ -95,6 +95,13 @@ def test_start_watch_pause_resume_stop_and_download(page, app, save_screenshot, 
     assert (model.settings.kind, model.settings.T, model.settings.steps) == ("lstm", 50, 20_000)
     assert max(model.state["rnn.weight_hh_l0"].shape) == 4 * model.settings.hidden_size
 
+    # The snapshot opens in Compare for this tab, the three cells side by side on the example.
+    page.get_by_role("button", name="Open the models at this checkpoint in Compare, Cell and Gradients").click()
+    testing.drawn_scope(page, 60)
+    body = page.locator("body").inner_text()
+    assert "Your model: the lab's adding problem run at step" in body and "max |Δ| vs torch" in body
+    assert page.locator(testing.SCOPE + " .rs-strip").count() == 3  # a token strip per cell
+
 
 def test_a_closed_tab_ends_its_run(page, app):
     page.goto(app.url("lab"))
