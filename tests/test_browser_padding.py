@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import cells
+from cells import export
 from viz_app import testing
 from viz_app.charts.formula import fill
 from viz_app.component import padding as pad
@@ -85,3 +87,19 @@ def test_padding_view_keeps_typed_markup_as_text(page, app):
     titles = page.locator(SCOPE + " .rs-barpanel .rs-sub").all_inner_texts()
     assert titles[:2] == ["1 · <b>bold</b> & <i>x</i> .", "2 · ok ."]
     assert page.locator('[data-testid="stMain"] b').count() == 0
+
+
+def test_padding_view_downloads_a_sentences_padded_trace(page, app):
+    page.goto(app.url("padding", task="sst2"))
+    testing.drawn_scope(page, 90)
+    box = page.locator('[data-testid="stExpander"]', has_text="Download the traces (JSON, NPZ, CSV)")
+    box.get_by_text("Download the traces (JSON, NPZ, CSV)").click()
+    box.get_by_text("2 padded", exact=True).click()
+    name, data = testing.download(page, box.get_by_role("button", name="CSV"))
+    m, sentences = cells.load_model("sst2-lstm"), EXAMPLES["sst2"].splitlines()
+    r = pad.read(m, sentences)
+    back = export.read_csv(data)
+    assert name == "sst2-lstm-padding-2-padded.trace.csv"
+    assert back.tokens == list(r.tokens[1]) + [pad.PAD] * (r.T - r.lengths[1])  # the pads were read
+    for lt in r.padded.traces[1].layers:
+        np.testing.assert_allclose(back.get("h", lt.layer, lt.direction), lt.h, rtol=1e-5, atol=1e-6)

@@ -294,3 +294,9 @@ def test_other_tasks_point_to_the_classifiers():
     at.button(key="goto_sst2").click().run()
     ok(at)
     assert at.session_state["task"] == "sst2" and testing.component_payload(at)["view"] == "padding"
+
+
+def test_the_page_shows_the_task_picker_but_not_the_sidebar_text_box():
+    at = testing.app_test(view="padding", task="trec", text="kept for the other views")
+    assert not at.exception and at.selectbox(key="task").value == "trec"
+    assert [t.key for t in at.text_input] == [] and at.session_state["text"] == "kept for the other views"

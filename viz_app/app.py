@@ -63,15 +63,18 @@ def _task_changed() -> None:
 
 
 def selection(view) -> Selection:
-    """The sidebar's task and the text box, for the views that read a text; both keep their
-    values for the session while a view without them (the lab) is open."""
-    if getattr(view, "READS_TEXT", True):
-        task, cfg = task_picker()
-        label = "Text (press Enter to read it)" if numbers_read(task) is None else \
-            "Numbers: the steps separated by commas (by ; when a step has several numbers); press Enter to read them"
-        return Selection(task, cfg, st.text_input(label, key="text", persist_state="session"))
+    """The sidebar's task and the text box, for the views that read them (a view says
+    otherwise with READS_TASK / READS_TEXT = False); both keep their values for the session
+    while a view without them (the lab; the Padding view has its own text) is open."""
     ss = st.session_state
-    return Selection(ss["task"], UntrainedConfig(), ss["text"])
+    if not getattr(view, "READS_TASK", True):
+        return Selection(ss["task"], UntrainedConfig(), ss["text"])
+    task, cfg = task_picker()
+    if not getattr(view, "READS_TEXT", True):
+        return Selection(task, cfg, ss["text"])
+    label = "Text (press Enter to read it)" if numbers_read(task) is None else \
+        "Numbers: the steps separated by commas (by ; when a step has several numbers); press Enter to read them"
+    return Selection(task, cfg, st.text_input(label, key="text", persist_state="session"))
 
 
 old_view = state.load()

@@ -26,7 +26,7 @@ from cells import zoo
 from cells import own
 
 from . import checks, sessions, yours
-from .component import columns, payload
+from .component import columns, padding, payload
 from .tasks import KINDS, SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig
 
 
@@ -201,3 +201,16 @@ def gradients_payload(task: str, cfg: UntrainedConfig, text: str, target: str | 
     doc = columns.gradients(text, cols, clip, shade, uniform)
     return payload.encode(doc), _key("gradients", task, settings(task, cfg), text, target, clip, shade, uniform), \
         cols[0][1].trace.T
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def padding_reading(task: str, kind: str, sentences: tuple[str, ...]) -> padding.Reading:
+    """The sentences as one batch, read packed and padded by the task's `kind` classifier
+    (the Padding view reads only the bundled classifiers)."""
+    return padding.read(model(task, kind), sentences)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def padding_payload(task: str, kind: str, sentences: tuple[str, ...]) -> tuple[str, str, int]:
+    r = padding_reading(task, kind, sentences)
+    return payload.encode(padding.padding_doc(model(task, kind), r)), _key("padding", task, kind, sentences), r.T

@@ -105,13 +105,14 @@ def _stepper(payload: str, key: str, T: int, later: Callable[[], dict] | None) -
         state.set_step(min(t, T - 1))
 
 
-def downloads(analyses: dict[str, object] | list, stem: str, key: str) -> None:
-    """analyses: model label -> what model.analyze(text) returned, or the task's models'
-    analyses in cache.kinds(task) order (stem is the task then). Files are made on click."""
+def downloads(analyses: dict[str, object] | list, stem: str, key: str, pick: str = "Model") -> None:
+    """analyses: label -> what model.analyze(text) returned (anything with .trace and .tokens),
+    or the task's models' analyses in cache.kinds(task) order (stem is the task then); `pick`
+    names what the labels are. Files are made on click."""
     if isinstance(analyses, list):
         analyses = dict(zip((k.upper() for k in cache.kinds(stem)), analyses))
     with st.expander("Download the traces (JSON, NPZ, CSV)"):
-        label = st.radio("Model", list(analyses), horizontal=True, key=f"{key}_dl_model") if len(analyses) > 1 \
+        label = st.radio(pick, list(analyses), horizontal=True, key=f"{key}_dl_model") if len(analyses) > 1 \
             else next(iter(analyses))
         a = analyses[label]
         name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{stem}-{label}".lower())

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # opened, so that the app starts without it.
 
 TITLE, URL_PATH, ICON = "Training lab", "lab", ":material/model_training:"
-READS_TEXT = False  # the app draws neither the sidebar's task nor the text box here
+READS_TASK = READS_TEXT = False  # the app draws neither the sidebar's task nor the text box here
 NAMES = {k: k.upper() for k in KINDS}  # "rnn" -> "RNN", as every view labels its columns
 LENGTHS = {  # the slider of each task's T: (label, lowest, highest)
     "sine_cosine": ("Window (steps)", 10, 200),

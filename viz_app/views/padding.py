@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import checks, padding_cache
-from ..component.padding import MAX_SENTENCES, check_sentences
+from types import SimpleNamespace
+
+from .. import cache, checks
+from ..component.padding import MAX_SENTENCES, PAD, check_sentences
 from ..tasks import CLASSIFIER_TASKS, KINDS
-from .common import Selection, load_models, stepped, task_hint
+from .common import Selection, downloads, load_models, stepped, task_hint
 
 TITLE, URL_PATH, ICON = "Padding", "padding", ":material/padding:"
+READS_TEXT = False  # the sidebar's task picks the models; the sentences have their own box here
 EXAMPLES = {  # clearly different lengths: the short ones get many pads
     "sst2": "it works .\na gem .\nnot worth the price of the ticket .\n"
             "an astonishing , moving and very funny film that stays with you for days after , with a cast that never "
@@ -58,9 +61,15 @@ def render(sel: Selection) -> None:
     if not batch.sentences:
         return
     try:
-        payload, key, T = padding_cache.padding_payload(sel.task, kind, batch.sentences)
+        payload, key, T = cache.padding_payload(sel.task, kind, batch.sentences)
     except ValueError as e:  # the model's own clear message about what it was given
         with notes:
             checks.show([checks.refusal(e)])
         return
     stepped(payload, key, T)
+    r = cache.padding_reading(sel.task, kind, batch.sentences)
+    traces = {}
+    for b, toks in enumerate(r.tokens):
+        traces[f"{b + 1} packed"] = SimpleNamespace(trace=r.packed.traces[b], tokens=list(toks))
+        traces[f"{b + 1} padded"] = SimpleNamespace(trace=r.padded.traces[b], tokens=[*toks, *[PAD] * (r.T - len(toks))])
+    downloads(traces, f"{sel.task}-{kind}-padding", "pad", pick="Sentence, read packed or padded")
