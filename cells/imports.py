@@ -238,11 +238,12 @@ def _torch_twin(rec: Recurrent, tensors: Mapping) -> nn.Module:
     dtype = torch.float64 if rec.dtype == np.float64 else torch.float32
     kw = dict(bias=any(k.startswith("bias") for k in tensors), bidirectional=rec.bidirectional, dtype=dtype)
     args = (rec.input_size, rec.hidden_size, rec.num_layers)
-    if rec.kind.startswith("rnn"):
-        m = nn.RNN(*args, nonlinearity=rec.kind[4:], **kw)
-    else:
-        m = {"lstm": nn.LSTM, "gru": nn.GRU}[rec.kind](*args, **kw)
-    m.load_state_dict({k: torch.as_tensor(v).to(dtype) for k, v in tensors.items()})
+    with torch.device("meta"):  # no storage and no random init: the file's tensors are assigned below
+        if rec.kind.startswith("rnn"):
+            m = nn.RNN(*args, nonlinearity=rec.kind[4:], **kw)
+        else:
+            m = {"lstm": nn.LSTM, "gru": nn.GRU}[rec.kind](*args, **kw)
+    m.load_state_dict({k: torch.as_tensor(v).to(dtype) for k, v in tensors.items()}, assign=True)
     return m.eval()
 
 

@@ -4,8 +4,9 @@
     OPENBLAS_NUM_THREADS=1 python tests/benchmarks/bench_import.py   # numpy's BLAS on one core
 
 (a) A 2-layer bidirectional nn.LSTM (input 128, H = 512) saved as safetensors, loaded
-    into a Recurrent (`safetensors.numpy.load_file` + `cells.from_state_dict`, no torch)
-    and traced over T = 500 steps: load, trace, and both timed together (bar: ≤ 1 s).
+    into a Recurrent by `cells.from_file` (which also checks it against torch's own forward
+    pass on 16 steps) and traced over T = 500 steps: load, trace, and both timed together
+    (bar: ≤ 1 s).
 (b) 32 sequences of 20–100 steps (seeded), input 128, through a bidirectional LSTM with
     H = 256: `rec.trace_batch(X, lengths, packed=True)` and `packed=False` (bar: ≤ 1 s
     each), beside torch's forward on the PackedSequence and on the padded batch, which
@@ -22,7 +23,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import safetensors.numpy
 import safetensors.torch
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -36,7 +36,7 @@ def ms(seconds: float) -> str:
 
 
 def load(path: Path) -> cells.Recurrent:
-    return cells.from_state_dict(safetensors.numpy.load_file(path), "lstm")
+    return cells.from_file(path).recurrent
 
 
 def imported(repeat: int) -> None:
@@ -54,6 +54,7 @@ def imported(repeat: int) -> None:
         t_load = median_time(lambda: load(path), repeat)
         t_trace = median_time(lambda: rec.trace(x), repeat)
         t_both = median_time(lambda: load(path).trace(x), repeat)
+        t_cold = median_time(lambda: cold(path, T, I), max(1, repeat // 2))
         size = path.stat().st_size
     print(f"(a) nn.LSTM({I}, {H}, num_layers={L}, bidirectional=True), safetensors {size / 2**20:.0f} MiB, T = {T}\n")
     print("| step | median |")
@@ -61,6 +62,23 @@ def imported(repeat: int) -> None:
     print(f"| load: safetensors -> Recurrent | {ms(t_load)} |")
     print(f"| trace: every gate, h and c of 4 layer-directions | {ms(t_trace)} |")
     print(f"| **load + trace**, timed together (bar ≤ 1 s) | **{ms(t_both)}** |")
+    print(f"| the same in a fresh process, `import cells` and torch's import included | {ms(t_cold)} |")
+
+
+COLD = """import sys, time
+t0 = time.perf_counter()
+import numpy as np, cells
+x = np.random.default_rng(0).standard_normal(({T}, {I})).astype(np.float32)
+cells.from_file(sys.argv[1]).recurrent.trace(x)
+print(time.perf_counter() - t0)
+"""
+
+
+def cold(path: Path, T: int, I: int) -> None:
+    """Load and trace in a new interpreter: what the first upload to a fresh server costs."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", COLD.format(T=T, I=I), str(path)], check=True, capture_output=True)
 
 
 def padded_batch(repeat: int) -> None:
