@@ -20,6 +20,7 @@ APP_FLAGS = [
     "--runner.postScriptGC", "false",  # a post-run gc.collect costs ~75 ms per rerun once torch is loaded
     "--client.toolbarMode", "minimal",  # no "Deploy" button on a local teaching tool
     "--client.showErrorDetails", "none",  # a traceback would show server paths; the views say what went wrong
+    "--server.maxUploadSize", "50",  # MB, as viz_app.sources.MAX_UPLOAD_MB: larger uploads are refused unread
 ]
 # The environment the server starts with, unless the caller's sets these. One BLAS thread
 # per process: the app's matrices are small, and sessions run side by side, so OpenBLAS's

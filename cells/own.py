@@ -33,7 +33,7 @@ from . import sequences
 from .params import readonly
 from .recurrent import Recurrent, from_state_dict
 from .tokens import Token, Vocab, chars, words
-from .zoo import KINDS, MAX_TOKENS, WEIGHTS, Analysis, softmax
+from .zoo import KINDS, WEIGHTS, Analysis, read_tokens, softmax
 
 SINE = "sine"  # the bundled numeric example: `rnnscope train sine KIND` writes cells/weights/sine-KIND
 LEVELS = ("numeric", "char", "word")
@@ -108,13 +108,7 @@ class OwnModel:
         if self.level == "numeric":
             x, toks = sequences.parse(text, self.input_size)
             return x, toks, []
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError("nothing to analyze: the text is empty; type a sentence")
-        toks = self.tokenize(text)
-        if not toks:
-            raise ValueError("the text has no tokens the model can read (only spaces or control characters)")
-        if len(toks) > MAX_TOKENS:
-            raise ValueError(f"the text has {len(toks)} tokens; at most {MAX_TOKENS} can be analyzed at once")
+        toks = read_tokens(self.tokenize, text)
         ids, unknown = self._vocab.encode(toks)  # (T,)
         return self._embedding[ids], toks, list(unknown)  # (T, I)
 

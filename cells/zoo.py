@@ -79,6 +79,18 @@ class Analysis:
     outputs: np.ndarray | None = None  # (T, O) a numeric read-out at every step (cells.own models that have one)
 
 
+def read_tokens(tokenize: Callable[[str], list[Token]], text: str) -> list[Token]:
+    """text's tokens, or ValueError when there is nothing to read or more than MAX_TOKENS."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("nothing to analyze: the text is empty; type a sentence")
+    toks = tokenize(text)
+    if not toks:
+        raise ValueError("the text has no tokens the model can read (only spaces or control characters)")
+    if len(toks) > MAX_TOKENS:
+        raise ValueError(f"the text has {len(toks)} tokens; at most {MAX_TOKENS} can be analyzed at once")
+    return toks
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     """Along the last axis; the maximum is subtracted first, so any finite z is safe."""
     e = np.exp(z - z.max(axis=-1, keepdims=True))
@@ -181,14 +193,7 @@ class Model:
         return self._embed[np.asarray(ids)]
 
     def _tokens(self, text: str) -> list[Token]:
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError("nothing to analyze: the text is empty; type a sentence")
-        toks = self.tokenize(text)
-        if not toks:
-            raise ValueError("the text has no tokens the model can read (only spaces or control characters)")
-        if len(toks) > MAX_TOKENS:
-            raise ValueError(f"the text has {len(toks)} tokens; at most {MAX_TOKENS} can be analyzed at once")
-        return toks
+        return read_tokens(self.tokenize, text)
 
     def _classify(self, H: np.ndarray) -> dict:
         """Attention pooling and class probabilities over the states H (T, 2H)."""

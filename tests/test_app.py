@@ -19,7 +19,7 @@ import streamlit as st
 
 import cells
 from cells import zoo
-from viz_app import cache, testing
+from viz_app import cache, sources, testing
 from viz_app.tasks import KINDS, TASKS, YOURS, UntrainedConfig
 from viz_app.testing import assert_no_errors as ok
 from viz_app.testing import component_data, component_payload, report_step
@@ -263,6 +263,7 @@ def test_the_launcher_and_the_config_file_set_the_same_deployment_settings():
     from_file = {f"--{section}.{k}": str(v).lower() for section, opts in config.items() for k, v in opts.items()}
     assert flags["--client.showErrorDetails"] == "none" and flags["--server.address"] == "localhost"
     assert flags["--browser.gatherUsageStats"] == "false"
+    assert flags["--server.maxUploadSize"] == str(sources.MAX_UPLOAD_MB)  # the server refuses what the uploader would
     assert {k: v for k, v in from_file.items() if k in flags} == flags
 
 

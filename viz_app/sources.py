@@ -1,12 +1,13 @@
 """The sidebar's inputs beyond the task and the text box: opening your own model, and the
-numbers a numeric model reads. Widget groups that return plain values; what they open
-goes to the session's shelf (viz_app/yours.py), never to session_state.
+numbers a numeric model reads. What they open goes to the session's shelf
+(viz_app/yours.py), never to session_state; what they change in the page (the task, the
+text) is set by callbacks, before the widgets are drawn.
 
 Uploads are untrusted: each file is capped at MAX_UPLOAD_MB by the uploader (the browser
-refuses a bigger file before sending it, and the server refuses it too), parsed in
-memory by cells (safetensors, or torch.load(weights_only=True); never unpickled), and
-nothing of it is written to disk. A refused file changes nothing: the model already open
-stays open.
+refuses a bigger file before sending it; `rnnscope` also sets the server's
+`server.maxUploadSize` to it), parsed in memory by cells (safetensors, or
+torch.load(weights_only=True); never unpickled), and nothing of it is written to disk.
+A refused file changes nothing: the model already open stays open.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from cells import own, sequences
 from . import checks, sessions, yours
 from .tasks import YOURS
 
-MAX_UPLOAD_MB = 50  # per file: a 2-layer bidirectional LSTM with H = 1024 is 100 MB in float32, H = 512 is 25 MB
+MAX_UPLOAD_MB = 50  # per file: a 2-layer bidirectional LSTM with input 128 and H = 512 is 34 MiB in float32
 MODEL_TYPES = ["safetensors", "pt", "pth", "bin", "h5", "keras"]  # Keras files need h5py (the keras extra)
 VOCAB_TYPES = ["txt", "json", "vocab"]
 KIND_CHOICES = {"": "inferred from the weights", "rnn_relu": "RNN with ReLU (its weights look like tanh's)",
@@ -32,19 +33,19 @@ def open_model_panel() -> None:
     with st.sidebar.expander("Open your model", expanded=shelf is None):
         with st.form("yours_upload", clear_on_submit=False, border=False):
             st.file_uploader("Weights: a state_dict of nn.RNN / nn.LSTM / nn.GRU, or Keras weights", MODEL_TYPES,
-                                       key="yours_weights", max_upload_size=MAX_UPLOAD_MB,
-                                       help="torch.save(model.state_dict(), 'm.pt') or safetensors; read with "
-                                            "torch.load(weights_only=True), never unpickled. Kind, sizes, layers and "
-                                            "directions are read from the tensors' names and shapes.")
+                             key="yours_weights", max_upload_size=MAX_UPLOAD_MB,
+                             help="torch.save(model.state_dict(), 'm.pt') or safetensors; read with "
+                                  "torch.load(weights_only=True), never unpickled. Kind, sizes, layers and "
+                                  "directions are read from the tensors' names and shapes.")
             st.file_uploader("Vocabulary (optional): one token per line, or JSON", VOCAB_TYPES,
-                                     key="yours_vocab", max_upload_size=MAX_UPLOAD_MB,
-                                     help="With a vocabulary, the model reads text through the embedding matrix in "
-                                          "the weights file; without one, it reads numbers.")
+                             key="yours_vocab", max_upload_size=MAX_UPLOAD_MB,
+                             help="With a vocabulary, the model reads text through the embedding matrix in "
+                                  "the weights file; without one, it reads numbers.")
             st.selectbox("Cell", list(KIND_CHOICES), format_func=KIND_CHOICES.get, key="yours_kind")
             st.form_submit_button("Open this model", icon=":material/upload_file:", on_click=_open)
         checks.show(st.session_state.pop("_yours_said", []))
         if shelf is not None:
-            st.caption(f"Open: {shelf.source}. {shelf.report}")
+            st.caption(checks.plain(f"Open: {shelf.source}. {shelf.report}"))  # plain: the file's name is the user's
             st.button("Close it", key="yours_close", on_click=yours.forget, args=(sessions.current(),))
 
 
