@@ -13,11 +13,12 @@ import streamlit as st
 
 from viz_app.component.mount import preload
 
-st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide",  # a projector starts without the sidebar
+                   initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto")
 with st.sidebar:
     preload()  # plotly.js (1.5 MB) loads in the browser while the views import and compute below
 
-from viz_app import cache, sources, state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
+from viz_app import cache, present, sources, state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
 from viz_app.tasks import SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig  # noqa: E402
 from viz_app.views import attention, cell, compare, gradients, lab, language_model, padding  # noqa: E402
 from viz_app.views.common import Selection  # noqa: E402
@@ -86,5 +87,7 @@ state.PAGES.update(pages)  # for views that send the user to another view (the l
 if old_view in pages and pages[old_view] is not page:
     st.switch_page(pages[old_view])
 chosen["sel"] = selection(next(v for v in VIEWS if pages[v.URL_PATH] is page))
+present.controls()
 page.run()
+present.share(state.query())
 state.save()

@@ -1,14 +1,16 @@
-"""URL query parameters <-> session state: task, text and step round-trip; the view is the page's path.
+"""URL query parameters <-> session state: task, text, step and presentation round-trip; the
+view is the page's path.
 
-Session state holds UI state only: the task, the text and the step `t`. Links from
-before the views had paths (`?view=cell`) still open the right view (app.py).
+Session state holds UI state only: the task, the text, the step `t`, and presentation
+mode (viz_app/present.py). Links from before the views had paths (`?view=cell`) still
+open the right view (app.py).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from . import cache
+from . import cache, present
 from .tasks import DEFAULT_TASK, TASKS
 
 MAX_URL_TEXT = 2_000  # longer text is not put in the URL (it would not survive most browsers)
@@ -29,14 +31,25 @@ def load() -> str | None:
         ss["t"] = max(0, int(qp.get("step", 0)))
     except ValueError:
         ss["t"] = 0
+    ss["present"], ss["present_show"] = present.from_url(qp)
     return qp.get("view")
 
 
-def save() -> None:
+def query() -> dict[str, str]:
+    """The query parameters that say the session's state (a shared link opens the same)."""
     ss = st.session_state
     want = {"task": ss["task"], "step": str(ss.get("t", 0))}
     if len(ss["text"]) <= MAX_URL_TEXT:
         want["text"] = ss["text"]
+    if ss.get("present"):
+        want["present"] = "1"
+        if ss.get("present_show"):
+            want["show"] = ss["present_show"]
+    return want
+
+
+def save() -> None:
+    want = query()
     if dict(st.query_params) != want:
         st.query_params.from_dict(want)
 

@@ -74,12 +74,15 @@ def _ignore() -> None:
     """Streamlit needs a callback to keep the step as component state; the fragment reads it."""
 
 
-def scope(payload: str, key: str, start: int, widget_key: str = "scope") -> int | None:
+def scope(payload: str, key: str, start: int, widget_key: str = "scope", present: dict | None = None) -> int | None:
     """Mount the component with a payload (JSON) whose identity is `key`, showing step `start`
-    first. Returns the step the browser last reported for this payload, or None."""
+    first; `present` (viz_app.present.mount_options) draws it for a projector. Returns the
+    step the browser last reported for this payload, or None."""
     _serve_plotly_js()
-    result = _mount(key=widget_key, data={"key": key, "payload": payload, "start": int(start)},
-                    default={"step": None}, on_step_change=_ignore)
+    data = {"key": key, "payload": payload, "start": int(start)}
+    if present is not None:
+        data["present"] = present
+    result = _mount(key=widget_key, data=data, default={"step": None}, on_step_change=_ignore)
     reported = result.get("step")  # [payload key, t]: a step reported for an earlier text is stale
     if isinstance(reported, list) and len(reported) == 2 and reported[0] == key and isinstance(reported[1], int):
         return reported[1]

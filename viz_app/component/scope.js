@@ -61,7 +61,8 @@ function loadPlotly() {
 function themeOf(node) {
   const css = getComputedStyle(node);
   const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  return { text: v("--st-text-color", "#31333f"), font: v("--st-font", "sans-serif"), grid: "rgba(128,128,128,0.25)" };
+  const size = node.classList.contains("rs-present") ? 16 : 12; // plotly's default, or larger for a projector
+  return { text: v("--st-text-color", "#31333f"), font: v("--st-font", "sans-serif"), grid: "rgba(128,128,128,0.25)", size };
 }
 
 // A float32 array in plotly's JSON form {dtype: "f4", bdata, shape}, and its rows.
@@ -219,14 +220,17 @@ function plotBox(fig, stride, colours, parent) {
     marker.style.width = Math.max(2, b - a) + "px";
     marker.style.transform = "translateX(" + a + "px)";
   };
-  box.theme = (c) => { box.colours = c; return box.ready.then(() => window.Plotly.relayout(gd, { "font.color": c.text, "font.family": c.font })); };
+  box.theme = (c) => {
+    box.colours = c;
+    return box.ready.then(() => window.Plotly.relayout(gd, { "font.color": c.text, "font.family": c.font, "font.size": c.size }));
+  };
   box.destroy = () => box.ready.then(() => window.Plotly.purge(gd));
   return box;
 }
 
 // The page's theme on a figure's layout: its text colour and font, faint grid lines.
 function themed(layout, colours) {
-  const out = Object.assign({}, layout, { font: { color: colours.text, family: colours.font } });
+  const out = Object.assign({}, layout, { font: { color: colours.text, family: colours.font, size: colours.size } });
   for (const ax of Object.keys(out).filter((k) => /^[xy]axis\d*$/.test(k))) {
     out[ax] = Object.assign({}, out[ax], { gridcolor: colours.grid, zerolinecolor: colours.grid });
   }
@@ -361,7 +365,8 @@ class Scope {
   receive(data, setStateValue) {
     this.report = (t) => setStateValue("step", [data.key, t]); // a stale report (an older text) is ignored in Python
     activeScope = this;
-    if (data.key === this.key) { this.retheme(); return; }
+    this.presentAs(data.present || null);
+    if (data.key === this.key) { this.retheme(); this.showColumns(); return; }
     this.key = data.key;
     const t0 = performance.now(), P = JSON.parse(data.payload), t1 = performance.now();
     this.build(P);
@@ -414,6 +419,24 @@ class Scope {
       .catch((e) => { this.note.textContent = "The charts could not be drawn: " + e.message; });
     (patches.get(this.key) || []).forEach((p) => this.patch(p));
     if (this.unit) this.selectUnit(this.unit.name, this.unit.unit);
+    this.showColumns();
+  }
+
+  // Presentation mode (viz_app/present.py): larger type and marks, and perhaps one column only.
+  presentAs(opts) {
+    this.root.classList.toggle("rs-present", opts !== null);
+    this.only = opts ? opts.only : null;
+  }
+
+  showColumns() {
+    const has = this.only !== null && this.cols.some((c) => c.spec.title === this.only);
+    let shown = 0;
+    for (const c of this.cols) {
+      const on = !has || c.spec.title === this.only;
+      c.root.style.display = on ? "" : "none";
+      shown += on ? 1 : 0;
+    }
+    this.columns.style.setProperty("--rs-ncols", Math.max(1, shown));
   }
 
   replace(col, j, spec) {
@@ -506,7 +529,7 @@ class Scope {
 
   retheme() {
     const c = themeOf(this.root);
-    if (!this.colours || c.text === this.colours.text) return;
+    if (!this.colours || (c.text === this.colours.text && c.size === this.colours.size)) return;
     this.colours = c;
     for (const p of this.allPanels()) if (p.theme) p.theme(c);
   }

@@ -12,7 +12,7 @@ import streamlit as st
 from cells import export
 from cells.checkpoint import CheckpointError
 
-from .. import cache, checks, state
+from .. import cache, checks, present, state
 from ..component.mount import patch, scope
 from ..tasks import TASKS, YOURS, UntrainedConfig
 
@@ -98,7 +98,7 @@ def stepped(payload: str, key: str, T: int, later: Callable[[], dict] | None = N
 @st.fragment
 def _stepper(payload: str, key: str, T: int, later: Callable[[], dict] | None) -> None:
     """Only this fragment reruns when the browser reports a step (debounced)."""
-    t = scope(payload, key, st.session_state["_scope_start"])
+    t = scope(payload, key, st.session_state["_scope_start"], present=present.mount_options())
     if later is not None:
         patch(later())
     if t is not None and t != st.session_state.get("t"):

@@ -1,0 +1,70 @@
+"""Presentation mode, for projecting in class, and the link that shares what is on screen.
+
+    ?present=1            larger type and marks, the sidebar collapsed at first; step with the
+                          arrow keys or a clicker's Page Up / Page Down (the component's keys)
+    &show=lstm            one model's column instead of all three (rnn | lstm | gru)
+
+Both live in the URL (viz_app/state.py), so the "Share this view" link and its QR code
+(drawn by segno) open the same task, text, step and presentation on a student's machine.
+A value other than these (a tampered link) is read as the default: off, all three.
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from . import checks
+
+SHOW = {"": "all three", "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}  # the "show" values and their labels
+
+
+def from_url(qp) -> tuple[bool, str]:
+    """(presenting, show) from query parameters: anything unexpected means off, all three."""
+    return qp.get("present") == "1", qp.get("show") if qp.get("show") in SHOW else ""
+
+
+def mount_options() -> dict | None:
+    """What the component needs to present: None when not presenting; else the title of the
+    only column to show ("LSTM"), or None for all of them."""
+    ss = st.session_state
+    if not ss.get("present"):
+        return None
+    return {"only": SHOW[ss["present_show"]] if ss.get("present_show") else None}
+
+
+def controls() -> None:
+    """The sidebar's presentation switch, the model to show, and the share link."""
+    sb = st.sidebar
+    sb.toggle("Presentation mode", key="present", help="Larger type for a projector; step with the arrow keys or "
+                                                       "a clicker's Page Up / Page Down. Also ?present=1 in the link.")
+    if st.session_state.get("present"):
+        sb.selectbox("Show", list(SHOW), format_func=SHOW.get, key="present_show")
+
+
+def share(query: dict[str, str]) -> None:
+    """The link to this view in its current state, and its QR code for students' phones."""
+    url = f"{(st.context.url or '').split('?')[0]}?{urlencode(query)}"  # no URL without a browser (AppTest)
+    with st.sidebar.expander("Share this view"):
+        st.code(url, language=None, wrap_lines=True)
+        png = qr_png(url)
+        if png is None:
+            checks.show([checks.info("The link is too long for a QR code (the text is long): copy it instead.")])
+        else:
+            st.image(png, caption="Scan to open this view, at this step", width=220)
+
+
+def qr_png(url: str) -> bytes | None:
+    """The QR code of a URL as PNG bytes, or None when the URL is too long for one."""
+    import segno
+    from segno import DataOverflowError
+
+    try:
+        qr = segno.make(url, error="m", micro=False)
+    except DataOverflowError:
+        return None
+    buf = io.BytesIO()
+    qr.save(buf, kind="png", scale=5, border=2)
+    return buf.getvalue()
