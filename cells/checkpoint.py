@@ -4,7 +4,12 @@
     name.json          {"format", "task", "kind", "level", "config", "vocab", "labels",
                         "metrics", "backoff", "storage", "data": {file: sha256},
                         "training_seconds", "threads", "seed", "train", "torch",
-                        "num_params", "sha256"}
+                        "num_params", "target_vocab", "sha256"}
+
+Three architectures share the format, told apart by the config: a classifier
+(num_classes > 0, word level), a character language model, and an encoder–decoder
+(target_vocab_size > 0, character level, cells/seq2seq.py), whose sidecar also lists
+the symbols it writes ("target_vocab").
 
 Storage ("storage" in the sidecar; float16 when absent):
     float16   every tensor as float16
@@ -60,7 +65,8 @@ MAX_WEIGHTS_BYTES = 512 * 2**20  # a checkpoint larger than this is refused befo
 REQUIRED = {"format": str, "task": str, "kind": str, "level": str, "config": dict, "vocab": list,
             "labels": list, "metrics": dict, "sha256": str}
 OPTIONAL = {"backoff": (str, type(None)), "storage": str, "data": dict, "training_seconds": (int, float),
-            "threads": int, "seed": int, "train": dict, "torch": str, "num_params": int}
+            "threads": int, "seed": int, "train": dict, "torch": str, "num_params": int,
+            "target_vocab": list}  # target_vocab: the symbols an encoder–decoder writes (only there)
 
 
 class CheckpointError(ValueError):
@@ -90,14 +96,20 @@ class ModelConfig:
     num_classes: int = 0  # > 0: a classifier; 0: a language model over the vocabulary
     attention_size: int = 64  # A, rows of W in s_t = v · tanh(W h_t + b)
     dropout: float = 0.3  # on embeddings and before the output layer (training only)
+    target_vocab_size: int = 0  # > 0: an encoder–decoder (cells/seq2seq.py) writing this many symbols
 
     # Bounds a checkpoint must respect, checked before anything is allocated.
     LIMITS = {"vocab_size": (1, 1_000_000), "embed_size": (1, 4096), "hidden_size": (1, 4096),
-              "num_layers": (1, 8), "num_classes": (0, 100_000), "attention_size": (1, 4096)}
+              "num_layers": (1, 8), "num_classes": (0, 100_000), "attention_size": (1, 4096),
+              "target_vocab_size": (0, 100_000)}
 
     @property
     def is_classifier(self) -> bool:
         return self.num_classes > 0
+
+    @property
+    def is_seq2seq(self) -> bool:
+        return self.target_vocab_size > 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,12 +129,14 @@ class ModelConfig:
         dropout = d.get("dropout", cls.dropout)
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
             raise ValueError(f"config dropout must be a number in [0, 1); got {dropout!r}")
+        if d.get("target_vocab_size", 0) and (d.get("num_classes", cls.num_classes) or d.get("num_layers", 1) != 1):
+            raise ValueError("an encoder–decoder config (target_vocab_size > 0) has no classes and one layer")
         return cls(**d)
 
     def shapes(self, storage: str = "float16") -> dict[str, tuple[tuple[int, ...], str]]:
         """Every stored tensor: name -> (shape, safetensors dtype), as `save` writes them."""
         H, E, V, k = self.hidden_size, self.embed_size, self.vocab_size, CHUNKS[self.kind]
-        D = 2 if self.is_classifier else 1  # classifiers read both ways
+        D = 2 if self.is_classifier or self.is_seq2seq else 1  # classifiers and encoders read both ways
         mats = {"embedding.weight": (V, E)}
         vecs = {}
         for l in range(self.num_layers):
@@ -135,6 +149,14 @@ class ModelConfig:
             mats |= {"attn_W.weight": (self.attention_size, 2 * H), "attn_v.weight": (1, self.attention_size),
                      "out.weight": (self.num_classes, 2 * H)}
             vecs |= {"attn_W.bias": (self.attention_size,), "out.bias": (self.num_classes,)}
+        elif self.is_seq2seq:  # cells/seq2seq.py: the decoder's state is 2H wide, as the annotations are
+            A, Vt = self.attention_size, self.target_vocab_size
+            mats |= {"dec_embedding.weight": (Vt, E), "dec.weight_ih": (k * 2 * H, E + 2 * H),
+                     "dec.weight_hh": (k * 2 * H, 2 * H), "init.weight": (2 * H, 2 * H),
+                     "attn_W.weight": (A, 2 * H), "attn_Wq.weight": (A, 2 * H), "attn_v.weight": (1, A),
+                     "out.weight": (Vt, 4 * H)}
+            vecs |= {"dec.bias_ih": (k * 2 * H,), "dec.bias_hh": (k * 2 * H,), "init.bias": (2 * H,),
+                     "attn_W.bias": (A,), "out.bias": (Vt,)}
         else:
             mats["out.weight"], vecs["out.bias"] = (V, H), (V,)
         out = {n: (s, "F16") for n, s in vecs.items()}
@@ -264,6 +286,14 @@ def check_meta(meta: dict, where: Path | str) -> ModelConfig:
         raise bad(f"{len(labels)} labels for {cfg.num_classes} classes")
     if not all(isinstance(k, str) and isinstance(v, (int, float)) and math.isfinite(v) for k, v in meta["metrics"].items()):
         raise bad("metrics must map names to finite numbers")
+    if cfg.is_seq2seq != ("target_vocab" in meta):
+        raise bad("has a target vocabulary if and only if its config is an encoder–decoder's (target_vocab_size > 0)")
+    if cfg.is_seq2seq:
+        tv = meta["target_vocab"]
+        if not all(isinstance(v, str) and v for v in tv) or len(set(tv)) != len(tv) or len(tv) != cfg.target_vocab_size:
+            raise bad(f"target vocabulary must be {cfg.target_vocab_size} distinct non-empty strings")
+        if not {"<s>", "</s>"} <= set(tv):
+            raise bad("target vocabulary lacks the start and end markers <s> and </s>")
     return cfg
 
 
@@ -338,8 +368,10 @@ def load_module(path: str | Path) -> tuple[nn.Module, dict]:
     import torch
 
     from .models import build
+    from .train_seq2seq import Seq2seqNet  # the encoder–decoder's torch module
 
     weights, meta = load(path)
-    model = build(ModelConfig.from_dict(meta["config"]))
+    cfg = ModelConfig.from_dict(meta["config"])
+    model = Seq2seqNet(cfg) if cfg.is_seq2seq else build(cfg)
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
     return model.eval(), meta

@@ -312,9 +312,12 @@ def train_sine(kind: str, args: argparse.Namespace) -> int:
     return 0
 
 
+DATES = "dates"  # the encoder–decoders (cells/seq2seq.py), trained by cells/train_seq2seq.py
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="rnnscope train", description="Train one bundled model on its data set.")
-    p.add_argument("task", choices=sorted(TASKS) + [SINE])
+    p.add_argument("task", choices=sorted(TASKS) + [SINE, DATES])
     p.add_argument("kind", choices=["rnn", "lstm", "gru"])
     p.add_argument("--out", type=Path, help="checkpoint path without suffix (default cells/weights/TASK-KIND)")
     p.add_argument("--data", type=Path, help=f"data directory (default ${data.ENV} or ../shared/data)")
@@ -330,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.task == SINE:
         return train_sine(args.kind, args)
+    if args.task == DATES:
+        from . import train_seq2seq
+
+        return train_seq2seq.main(args.kind, args)
     jpath, wpath = train(args.task, args.kind, args)
     meta = checkpoint.read_meta(jpath)
     print(f"wrote {wpath} ({wpath.stat().st_size / 1e6:.2f} MB) and {jpath.name}: "

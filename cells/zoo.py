@@ -51,6 +51,7 @@ WEIGHTS = Path(__file__).parent / "weights"
 CLASSIFIER_TASKS = ("sst2", "trec")  # word level: bidirectional cell + attention + classes
 LM_TASKS = ("shakespeare", "jaychou")  # character level: next-character distribution
 TASKS = CLASSIFIER_TASKS + LM_TASKS
+SEQ2SEQ_TASKS = ("dates",)  # character level: an encoder–decoder writes another sequence (cells/seq2seq.py)
 KINDS = checkpoint.KINDS  # ("rnn", "lstm", "gru"): the three cells every task is trained with, in this order
 CELL = {"rnn": "rnn_tanh", "lstm": "lstm", "gru": "gru"}  # a model kind's cells.Recurrent kind
 MAX_TOKENS = 2000  # analyze(): longer texts make traces too big to draw
@@ -374,20 +375,22 @@ class Model:
 # -- the zoo ----------------------------------------------------------------------------------
 
 def list_models() -> list[str]:
-    """Names of the bundled models whose files are present, task by task, rnn/lstm/gru."""
-    return [f"{t}-{k}" for t in TASKS for k in KINDS if (WEIGHTS / f"{t}-{k}.safetensors").is_file()]
+    """Names of the bundled models whose files are present, task by task, rnn/lstm/gru;
+    the encoder–decoders (SEQ2SEQ_TASKS) last."""
+    return [f"{t}-{k}" for t in TASKS + SEQ2SEQ_TASKS for k in KINDS if (WEIGHTS / f"{t}-{k}.safetensors").is_file()]
 
 
 def load_model(name_or_path: str | Path) -> Model:
     """A bundled model by name ("sst2-lstm") or a checkpoint by path; cached and shared.
     A training-lab model's files (cells.lab.save, or the lab's download) give a
-    cells.lab.LabModel instead, read afresh each time.
+    cells.lab.LabModel instead, read afresh each time; an encoder–decoder's ("dates-lstm")
+    a cells.seq2seq.Seq2seq.
 
     Raises checkpoint.CheckpointError (a ValueError) when the files are missing or do
     not pass every check.
     """
     s = str(name_or_path)
-    if s in {f"{t}-{k}" for t in TASKS for k in KINDS}:
+    if s in {f"{t}-{k}" for t in TASKS + SEQ2SEQ_TASKS for k in KINDS}:
         return _load(str(WEIGHTS / s))
     path = Path(s).expanduser().resolve()
     if not checkpoint.paths(path)[0].is_file():
@@ -412,6 +415,10 @@ def _is_lab(path: Path) -> bool:
 @functools.lru_cache(maxsize=32)
 def _load(path: str) -> Model:
     weights, meta = checkpoint.load(path)
+    if "target_vocab" in meta:  # an encoder–decoder
+        from .seq2seq import Seq2seq
+
+        return Seq2seq(checkpoint.paths(path)[0].stem, meta, weights)
     rec = from_state_dict(weights, CELL[meta["kind"]], prefix="rnn.")
     head = {k: v for k, v in weights.items() if k.startswith(("attn_", "out."))}
     return Model(checkpoint.paths(path)[0].stem, meta, rec, weights["embedding.weight"], head)

@@ -11,20 +11,21 @@ import cells
 from cells import checkpoint, evaluate, splits, zoo
 
 NAMES = [f"{t}-{k}" for t in ("sst2", "trec", "shakespeare", "jaychou") for k in ("rnn", "lstm", "gru")]
+DATES = [f"dates-{k}" for k in ("rnn", "lstm", "gru")]  # the encoder–decoders (cells.seq2seq; tests/test_seq2seq.py)
 CLASSIFIERS = [n for n in NAMES if n.startswith(("sst2", "trec"))]
 LMS = [n for n in NAMES if n not in CLASSIFIERS]
 TEXT = {"sst2": "it's not a bad film -- (really) , though the plot ca n't hold warmly", "trec": "Who wrote Hamlet in 1600 ?",
         "shakespeare": "ROMEO:\nWhat light through yonder window breaks? 分", "jaychou": "分开后我不能再想你 ok"}
 
 
-def test_all_twelve_models_are_bundled():
-    assert cells.list_models() == NAMES
+def test_the_twelve_models_and_the_dates_models_are_bundled():
+    assert cells.list_models() == NAMES + DATES
 
 
 def test_bundled_weights_fit_in_25_mb():
     files = [p for p in zoo.WEIGHTS.iterdir() if p.suffix in (".safetensors", ".json")]
     sine = [f"sine-{k}" for k in zoo.KINDS]  # the numeric example (cells.own.sine)
-    assert sorted({p.stem for p in files}) == sorted(NAMES + sine) and len(files) == 2 * len(NAMES + sine)
+    assert sorted({p.stem for p in files}) == sorted(NAMES + sine + DATES) and len(files) == 2 * len(NAMES + sine + DATES)
     assert sum(p.stat().st_size for p in files) <= 25e6
 
 
