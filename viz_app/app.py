@@ -20,10 +20,10 @@ with st.sidebar:
 
 from viz_app import cache, present, sources, state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
 from viz_app.tasks import SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig  # noqa: E402
-from viz_app.views import attention, cell, compare, gradients, lab, language_model, padding  # noqa: E402
+from viz_app.views import attention, cell, compare, gradients, lab, language_model, padding, seq2seq, shapes  # noqa: E402
 from viz_app.views.common import Selection  # noqa: E402
 
-VIEWS = (compare, cell, attention, language_model, gradients, padding, lab)  # Compare is the landing view
+VIEWS = (compare, cell, attention, language_model, gradients, padding, seq2seq, shapes, lab)  # Compare is the landing view
 
 
 def task_picker() -> tuple[str, UntrainedConfig]:

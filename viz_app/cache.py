@@ -214,3 +214,40 @@ def padding_reading(task: str, kind: str, sentences: tuple[str, ...]) -> padding
 def padding_payload(task: str, kind: str, sentences: tuple[str, ...]) -> tuple[str, str, int]:
     r = padding_reading(task, kind, sentences)
     return payload.encode(padding.padding_doc(model(task, kind), r)), _key("padding", task, kind, sentences), r.T
+
+
+# -- Seq2seq and Shapes: the bundled dates encoder–decoders, read with the views' own inputs
+# (not the sidebar's task), so keyed by plain values alone.
+
+from .component import seq2seq as s2s  # noqa: E402  (beside the only functions that use it)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def seq2seq_model(kind: str):
+    """The bundled dates encoder–decoder of one cell kind (a cells.seq2seq.Seq2seq)."""
+    return cells.load_model(s2s.MODEL_NAMES[kind])
+
+
+def seq2seq_models() -> list:
+    """RNN, LSTM and GRU encoder–decoders, in column order."""
+    return [seq2seq_model(kind) for kind in s2s.MODEL_NAMES]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def seq2seq_reading(source: str, beam: int, target: str | None) -> s2s.Reading:
+    """The three models on one source: free running (greedy or beam) or, given a target, teacher-forced."""
+    return s2s.read(seq2seq_models(), source, beam, target)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def seq2seq_payload(source: str, beam: int, target: str | None) -> tuple[str, str, int]:
+    r = seq2seq_reading(source, beam, target)
+    return payload.encode(s2s.seq2seq_doc(seq2seq_models(), r)), _key("seq2seq", source, beam, target), r.T
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def shapes(kind: str) -> tuple:
+    """The Shapes view's four diagrams for one cell kind, each fed by a bundled model:
+    N vs 1 (SST-2), N vs N (Shakespeare), 1 vs N (Jay Chou lyrics), N vs M (dates)."""
+    return (s2s.shape_n_to_1(model("sst2", kind)), s2s.shape_n_to_n(model("shakespeare", kind)),
+            s2s.shape_1_to_n(model("jaychou", kind)), s2s.shape_n_to_m(seq2seq_model(kind)))

@@ -1,0 +1,46 @@
+"""Shapes: N vs 1, N vs N, 1 vs N and N vs M as one unrolled row of cells, each fed by a bundled model.
+
+The same recurrent cell, read four ways: a classifier reads N tokens and gives one
+class; a character model gives an output after every input; a language model given
+one character writes N, reading each one back; an encoder–decoder reads N characters
+and writes M. The numbers in the cells are the models' own (‖h_t‖), and each diagram
+links to the view that shows that family step by step.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cells.checkpoint import CheckpointError
+
+from .. import cache, checks, state
+from ..charts.seq2seq import unrolled
+from ..tasks import KINDS
+from .common import Selection
+
+TITLE, URL_PATH, ICON = "Shapes", "shapes", ":material/account_tree:"
+READS_TASK = READS_TEXT = False  # every family at once: no task, no text
+
+LINKS = (  # per diagram, in cache.shapes order: the view it opens and what that view shows
+    ("attention", "Attention: the classifiers (SST-2, TREC) step by step"),
+    ("language_model", "Language model: the next character after each one (Shakespeare, Jay Chou)"),
+    ("language_model", "Language model: generation, with temperature and top-k"),
+    ("seq2seq", "Seq2seq: the dates encoder–decoders, attention and decoding"),
+)
+
+
+def render(sel: Selection) -> None:
+    kind = st.radio("Cell", KINDS, index=KINDS.index("lstm"), format_func=str.upper, horizontal=True,
+                    key="shapes_kind")
+    try:
+        diagrams = cache.shapes(kind)
+    except CheckpointError as e:
+        checks.show([checks.error(f"The bundled model {e.name} could not be loaded, so this view cannot be drawn: "
+                                  f"its checkpoint {e.problem}. Reinstall rnnscope to restore it.")])
+        return
+    st.caption("Each row is one cell unrolled in time (left to right): inputs below, outputs above, and in each cell "
+               "the size of its state ‖h_t‖, darker when larger. The same cell makes all four shapes; what differs "
+               "is where the inputs come from and which steps give an output.")
+    for i, (u, (path, label)) in enumerate(zip(diagrams, LINKS)):
+        st.plotly_chart(unrolled(u), key=f"shapes_{i}", config={"displaylogo": False})
+        st.page_link(state.PAGES[path], label=label, icon=":material/arrow_forward:")
