@@ -62,7 +62,7 @@ def test_seq2seq_view_steps_through_the_output(page, app, models, save_screensho
     key, t = testing.stamp(page)
     cols = page.locator(SCOPE + " .rs-col")
     assert cols.count() == 3 and cols.locator("h3").all_inner_texts() == ["RNN", "LSTM", "GRU"]
-    assert page.locator(SCOPE + " .rs-plot").count() == 9  # per column: the attention row, the alignment, the decoder
+    assert page.locator(SCOPE + " .rs-plot").count() == 6  # per column: the alignment and row t, the decoder
     r = s2s.read(models, s2s.DEFAULT_SOURCE)
     doc = s2s.seq2seq_doc(models, r)
     _check_step(page, doc, r.runs, t)
@@ -117,7 +117,7 @@ def test_seq2seq_view_steps_through_the_output(page, app, models, save_screensho
     p8 = float(np.exp(r.runs[1].token_logprobs[8]))
     assert first[0] == f"t = 8: reads «-» (the target's y_{{t−1}}); the target «1» has p = {round(p8, 6):.4f}"
     assert first[1].startswith("its own choice here: «0»") and first[2] == "free running, it wrote «0» at this step"
-    assert page.locator(SCOPE + " .rs-plot").count() == 12  # and p(target) under both readings, per column
+    assert page.locator(SCOPE + " .rs-plot").count() == 9  # and p(target) under both readings, per column
     assert "leaves the target at step 8" in cols.nth(0).locator(".rs-plotpanel .rs-meta").first.inner_text()
 
 

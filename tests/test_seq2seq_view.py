@@ -61,11 +61,8 @@ def _num(x: float, digits: int = 3) -> str:
 
 
 def _alignment(col: dict) -> dict:
+    """The alignment matrix with the row at step t beside it (bars that change with the step)."""
     return next(p for p in _panels(col, "plotly") if p["fig"]["data"][0]["type"] == "heatmap")
-
-
-def _attention_row(col: dict) -> dict:
-    return next(p for p in _panels(col, "plotly") if p["steps"])
 
 
 # -- the payload: every number is translate()'s ------------------------------------------------
@@ -77,6 +74,9 @@ def test_the_envelope_steps_through_the_longest_output(models, greedy):
     assert [run.output for run in r.runs] == [o.output for o in outs]
     assert doc["view"] == "seq2seq" and doc["T"] == max(len(o.output_tokens) for o in outs)
     assert [c["title"] for c in doc["columns"]] == ["RNN", "LSTM", "GRU"]
+    for m, col in zip(models, doc["columns"]):
+        assert col["meta"] == f"{m.kind.upper()} · {m.num_params:,} parameters · test exact match " \
+                              f"{100 * m.metrics['test_exact_match']:.2f} %"
     assert all(o.output == "1989-11-09" for o in outs), [o.output for o in outs]  # a test date, never seen in training
     for t, label in enumerate(doc["tokens"]):
         assert label.split(" · ") == [o.output_tokens[t] if t < len(o.output_tokens) else "—" for o in outs]
@@ -91,14 +91,17 @@ def test_attention_rows_and_alignment_are_the_results(models, greedy):
     for m, col in zip(models, doc["columns"]):
         want = m.translate(SOURCE).attention  # (T_out, T_in)
         np.testing.assert_allclose(want.sum(axis=1), 1.0, atol=1e-5)
-        heat = _alignment(col)["fig"]["data"][0]
+        panel = _alignment(col)
+        heat = panel["fig"]["data"][0]
         np.testing.assert_allclose(testing.plotly_array(heat["z"]), want.T, rtol=1e-6, atol=1e-7)
-        frames = _attention_row(col)["steps"]["shapes"]  # per step: the bars, then the largest one's label
+        assert panel["marker"] and panel["stride"] == 1  # the browser marks step t on the matrix
+        frames = panel["steps"]["shapes"]  # per step: the bars, then the largest one's label
         T_out, T_in = want.shape
         assert len(frames) == doc["T"] and all(len(f) == T_in + 1 for f in frames[:T_out])
-        bars = np.array([[s_["y1"] for s_ in f[:T_in]] for f in frames[:T_out]])  # (T_out, T_in)
+        bars = np.array([[s_["x1"] for s_ in f[:T_in]] for f in frames[:T_out]])  # (T_out, T_in)
         np.testing.assert_allclose(bars, want, atol=5e-5)  # sent with 4 decimals
-        assert [[s_["x0"] for s_ in f[:T_in]] for f in frames[:T_out]] == [[j - 0.4 for j in range(T_in)]] * T_out
+        assert [[s_["y0"] for s_ in f[:T_in]] for f in frames[:T_out]] == [[j - 0.4 for j in range(T_in)]] * T_out
+        assert {(s_["xref"], s_["yref"]) for f in frames[:T_out] for s_ in f} == {("x2", "y")}  # beside the matrix
         tops = [f[T_in]["label"]["text"] for f in frames[:T_out]]
         assert tops == [f"{round(float(a.max()), 4):.2f}" for a in want]
         step = _panels(col, "formula")[0]
@@ -195,7 +198,7 @@ def test_a_column_that_ended_early_says_so(models):
     assert doc["T"] == 11 and doc["tokens"][6].endswith(" · —")
     assert _filled(_panels(col, "formula")[0], 7)[-1] == "finished: it wrote </s> at step 4"
     assert _panels(col, "bars")[0]["detail"][7] == "finished after 5 steps"
-    frames = _attention_row(col)["steps"]["shapes"]
+    frames = _alignment(col)["steps"]["shapes"]
     assert len(frames) == 11 and len(frames[4]) == len(r.runs[2].source_tokens) + 1  # the bars and their label
     assert [s_["label"]["text"] for s_ in frames[7]] == ["finished after 5 steps"]
     assert _alignment(col)["fig"]["layout"]["xaxis"]["range"] == [-0.5, 10.5]  # the same steps in every column

@@ -9,6 +9,9 @@ split written as "Wednesday, September 23rd 1987"), each one new to the server:
   3. step key press -> every chart updated (median, p95)
   4. the server's share of 1 and 2: the three translations, the payload built and
      encoded, in this process (median of --repeat)
+  5. for reference, on the same machine at the same time: the Compare view's new
+     30-token sentence (bench_app.py's measure, budget 400 ms), so that figures taken
+     on a busy machine can be read against one whose budget is known
 
 "Drawn" is the component's `rnnscope:drawn` event for the new payload, fired after the
 next paint; the Enter is the key event's own timestamp (viz_app.testing's probes).
@@ -22,6 +25,7 @@ import os
 import statistics
 import time
 
+import bench_app  # beside this script (run from this folder): the Compare view's sentences and measure
 from cells import dates, load_model
 from viz_app import testing
 from viz_app.component import payload
@@ -108,6 +112,10 @@ def main() -> None:
         enter(page, page.get_by_role("spinbutton", name=BEAM_BOX), "5")  # the page now searches with width 5
         page.wait_for_timeout(500)
         beam = enter_times(page, beam_texts)
+        page.goto(bench_app.url(srv, "trec", bench_app.SENTENCE))
+        testing.drawn_scope(page, timeout=120)
+        page.wait_for_timeout(bench_app.SETTLE_MS)
+        compare = bench_app.enter_times(page, bench_app.SENTENCES[: args.sources])
     share = {k: server_share(t, k, args.repeat) for k, t in ((1, greedy_texts), (5, beam_texts))}
 
     def row(what: str, xs: list[float], budget, p95_budget=None) -> str:
@@ -123,6 +131,8 @@ def main() -> None:
     print(row("new source (Enter) → three columns drawn, greedy", greedy, BUDGET["greedy"]))
     print(row("new source (Enter) → three columns drawn, beam width 5", beam, BUDGET["beam"]))
     print(row("step key press → every chart updated", steps, *BUDGET["step"]))
+    print(row("for reference: Compare view, new 30-token sentence (Enter) → three columns updated", compare,
+              bench_app.BUDGET["enter"]))
     print(f"\nthe server's share (three translations, payload built and encoded), median of {args.repeat}: "
           f"greedy {share[1]:.0f} ms, beam width 5 {share[5]:.0f} ms")
 

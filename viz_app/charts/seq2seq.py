@@ -1,15 +1,14 @@
 """Charts of the Seq2seq and Shapes views: arrays in, plotly JSON or Figure out. Pure: no Streamlit.
 
-    fig = alignment_spec(r.source_tokens, r.output_tokens, r.attention, T)    # (T_out, T_in) -> heatmap dict
-    fig, steps = attention_row_spec(r.source_tokens, r.attention, T)          # α at step t, as stepped bars
-    go.Figure(fig)                                                            # in a notebook
+    fig, steps = alignment_spec(r.source_tokens, r.output_tokens, r.attention, T)   # α: the matrix, and row t
+    go.Figure(fig).update_layout(shapes=steps["shapes"][3])                       # in a notebook, at step 3
 
 Time on x wherever a chart has time (the decoder's step i, here t = i − 1), so the
 browser marks step t with its overlay: the alignment matrix is drawn source × step,
 one column per output step, and every column's x axis spans the envelope's T steps, so
-a model that finished early shows empty steps. The attention row at step t is drawn
-over the source characters instead, so its bars change with the step (`steps`: its
-shapes, one array per step). The dicts are built directly (no graph_objects
+a model that finished early shows empty steps. Beside it the attention row at step t
+is drawn as bars over the same source characters, changing with the step (`steps`:
+its shapes, one array per step). The dicts are built directly (no graph_objects
 validation: it costs tens of ms per figure, and a new source has a 500 ms budget).
 
 `unrolled` draws the Shapes view's diagrams: one row of cells unrolled in time, inputs
@@ -47,53 +46,48 @@ def _source_ticks(source_tokens: list[str]) -> dict:
             "fixedrange": True}
 
 
-def alignment_spec(source_tokens: list[str], output_tokens: list[str], attention: np.ndarray, T: int) -> dict:
-    """The alignment matrix α (T_out, T_in) as a heatmap: output step t on x (T steps wide),
-    the source characters down y (the first at the top), α on [0, 1]."""
+def alignment_spec(source_tokens: list[str], output_tokens: list[str], attention: np.ndarray,
+                   T: int) -> tuple[dict, dict[str, list]]:
+    """(figure dict at step 0, per-step layout changes): on the left the alignment matrix α
+    (T_out, T_in) as a heatmap, output step t on x (T steps wide, so that the browser's
+    marker covers step t), the source characters down y (the first at the top), α on
+    [0, 1]; on the right, sharing y, the row at step t as bars, the largest labelled.
+
+    The bars are shapes, and each step sends all of them as one "shapes" value: the
+    browser swaps a whole shapes array in one relayout for a tenth of what editing T_in
+    shapes one by one costs. Past this model's last step (T_out) there are no bars, and
+    a label says it has finished. One figure rather than two: each plotly chart costs
+    the browser its own layout and drawing when a new source arrives."""
     T_out, T_in = attention.shape
     data = [{"type": "heatmap", "x": typed(np.arange(T_out)), "y": typed(np.arange(T_in)),
              "z": typed(np.asarray(attention).T),  # (T_in, T_out)
-             "zmin": 0.0, "zmax": 1.0, "colorscale": ATTENTION_SCALE,
-             "colorbar": {"thickness": 8, "len": 0.9, "title": {"text": "α ∈ [0, 1]", "side": "right",
-                                                                 "font": {"size": 9}}, "tickfont": {"size": 8}},
+             "zmin": 0.0, "zmax": 1.0, "colorscale": ATTENTION_SCALE, "showscale": False,
              "hovertemplate": "step %{x}, source position %{y}: α = %{z:.3f}<extra></extra>"}]
-    yaxis = {**_source_ticks(source_tokens), "autorange": "reversed", "showgrid": False, "zeroline": False}
-    layout = {"xaxis": _steps_axis(output_tokens, T), "yaxis": yaxis, "height": ALIGNMENT_PX,
-              "margin": {"l": 30, "r": 60, "t": 8, "b": 56},
-              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
-    return {"data": data, "layout": layout}
-
-
-def attention_row_spec(source_tokens: list[str], attention: np.ndarray, T: int) -> tuple[dict, dict[str, list]]:
-    """(figure dict at step 0, per-step layout changes): one bar per source character, its
-    height α_{t, j} at step t, the largest labelled. The bars are shapes, and each step
-    sends all of them as one "shapes" value: the browser swaps a whole shapes array in
-    one relayout for a tenth of what editing T_in shapes one by one costs. Steps past
-    this model's last (T_out) draw no bars and say that it has finished."""
-    T_out, T_in = attention.shape
     frames = []
     for t in range(T):
         if t >= T_out:
-            frames.append([{"type": "rect", "xref": "paper", "yref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 1,
-                            "line": {"width": 0}, "label": {"text": f"finished after {T_out} steps",
-                                                            "textposition": "middle center"}}])
+            frames.append([{"type": "rect", "xref": "x2 domain", "yref": "y domain", "x0": 0, "x1": 1, "y0": 0,
+                            "y1": 1, "line": {"width": 0}, "label": {"text": f"finished after {T_out} steps",
+                                                                      "textposition": "middle center",
+                                                                      "font": {"size": 11}}}])
             continue
         a = [round(float(v), 4) for v in attention[t]]  # (T_in,)
         top = int(np.argmax(attention[t]))
-        bars = [{"type": "rect", "x0": j - 0.4, "x1": j + 0.4, "y0": 0, "y1": a[j], "fillcolor": BAR_COLOUR,
-                 "line": {"width": 0}} for j in range(T_in)]
-        bars.append({"type": "rect", "x0": top - 1, "x1": top + 1, "y0": a[top], "y1": a[top] + 0.15,  # its label
-                     "line": {"width": 0}, "label": {"text": f"{a[top]:.2f}", "textposition": "middle center",
-                                                     "font": {"size": 11}}})
+        bars = [{"type": "rect", "xref": "x2", "yref": "y", "x0": 0, "x1": a[j], "y0": j - 0.4, "y1": j + 0.4,
+                 "fillcolor": BAR_COLOUR, "line": {"width": 0}} for j in range(T_in)]
+        inside = a[top] > 0.6  # the label at the bar's end, inside a long one
+        bars.append({"type": "rect", "xref": "x2", "yref": "y", "x0": a[top] - 0.5 if inside else a[top],
+                     "x1": a[top] if inside else a[top] + 0.5, "y0": top - 0.5, "y1": top + 0.5, "line": {"width": 0},
+                     "label": {"text": f"{a[top]:.2f}", "textposition": "middle right" if inside else "middle left",
+                               "font": {"size": 11, "color": "#fff" if inside else None}}})
         frames.append(bars)
-    layout = {"shapes": frames[0], "height": 170, "showlegend": False, "margin": {"l": 34, "r": 10, "t": 8, "b": 36},
-              "xaxis": {**_source_ticks(source_tokens), "range": [-0.5, T_in - 0.5], "showgrid": False},
-              "yaxis": {"range": [0, 1.15], "tickvals": [0, 0.5, 1], "fixedrange": True, "title": {
-                  "text": "α", "font": {"size": 10}}},
+    yaxis = {**_source_ticks(source_tokens), "range": [T_in - 0.5, -0.5], "showgrid": False, "zeroline": False}
+    layout = {"xaxis": {**_steps_axis(output_tokens, T), "domain": [0, 0.66]},
+              "xaxis2": {"domain": [0.72, 1], "anchor": "y", "range": [0, 1.25], "tickvals": [0, 0.5, 1],
+                         "fixedrange": True, "title": {"text": "α at step t", "font": {"size": 9}}},
+              "yaxis": yaxis, "shapes": frames[0], "height": ALIGNMENT_PX, "showlegend": False,
+              "margin": {"l": 30, "r": 8, "t": 8, "b": 56},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
-    # one invisible point per source position, so that plotly draws the axes as given
-    data = [{"type": "scatter", "mode": "markers", "x": list(range(T_in)), "y": [0] * T_in, "hoverinfo": "skip",
-             "marker": {"opacity": 0}}]
     return {"data": data, "layout": layout}, {"shapes": frames}
 
 

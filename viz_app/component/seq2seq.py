@@ -31,7 +31,7 @@ from ..charts.heatmaps import heatmap_spec, quantities
 from ..charts.scales import NAMES
 from ..charts.text import visible
 from . import payload as p
-from .columns import _timeline, describe
+from .columns import _timeline
 
 MODES = ("free running", "teacher forcing")
 FREE, TEACHER = MODES
@@ -312,17 +312,23 @@ def _column(m, run: Result, free: Result, r: Reading, T: int) -> p.Column:
     panels = [_text(run, r.teacher, r.beam), _step_formula(m, run, free, r.teacher, T)]
     if r.teacher:
         panels.append(_target_probs(run, free)[0])
-    fig, steps = sc.attention_row_spec([visible(s) for s in run.source_tokens], run.attention, T)
-    panels.append(p.plotly(fig, marker=False, steps=steps, caption="where it looks at step t: α over the source"))
+    fig, steps = sc.alignment_spec([visible(s) for s in run.source_tokens], [visible(t) for t in run.output_tokens],
+                                   run.attention, T)
+    panels.append(p.plotly(fig, steps=steps, caption="where it looks: α at every output step (x) over the source "
+                                                     "(y), step t marked; right, the row at step t"))
     panels.append(_top_bars(m, run, r.teacher, T))
     if run.mode == "beam":
         panels.append(_hypothesis_bars(run))
-    panels.append(p.plotly(sc.alignment_spec([visible(s) for s in run.source_tokens],
-                                             [visible(t) for t in run.output_tokens], run.attention, T),
-                           caption="the alignment: α at every output step (x) over the source (y)"))
     panels += [_gate_formula(m, run, T), _decoder_heatmap(run, T)]
     warning = "" if run.decoder.finite and run.encoder.finite else "Some states overflowed to inf/NaN (shown blank)."
-    return p.Column(m.kind.upper(), describe(m), warning, panels)
+    return p.Column(m.kind.upper(), _describe(m), warning, panels)
+
+
+def _describe(m) -> str:
+    """'LSTM · 237,901 parameters · test exact match 100.00 %' (greedy, on the test dates: cells.evaluate)."""
+    score = m.metrics.get("test_exact_match")
+    said = "" if score is None else f" · test exact match {100 * score:.2f} %"
+    return f"{m.kind.upper()} · {int(m.num_params):,} parameters" + said
 
 
 def _summary(models: Sequence, r: Reading, T: int) -> dict:
