@@ -25,7 +25,7 @@ def run(widgets: dict | None = None, **params):
 
 
 def generated(at: AppTest) -> list[str]:
-    return [c.value for c in at.code]
+    return [c.value for c in at.main.code]  # the sidebar's code block is the share link
 
 
 def _of(col: dict, kind: str) -> list[dict]:
