@@ -45,7 +45,7 @@ def wait_progress(page, pred, timeout: float = 30.0) -> tuple[str, int]:
 def set_number(page, label: str, value) -> None:
     box = page.get_by_label(label, exact=True)
     page.wait_for_function(f"() => document.querySelectorAll('input[aria-label=\"{label}\"]').length === 1",
-                           timeout=10_000, polling=50)  # the form redrawn: no input of the previous task left
+                           timeout=30_000, polling=50)  # the form redrawn: no input of the previous task left
     box.fill(str(value))
     box.press("Tab")
 
@@ -61,8 +61,10 @@ def test_start_watch_pause_resume_stop_and_download(page, app, save_screenshot, 
     page.get_by_role("button", name="Start").click()
     state, first = wait_progress(page, "(s, t) => s === 'Training' && t > 0", 60)
     _, later = wait_progress(page, f"(s, t) => t > {first}")  # the page updates while it trains
-    plots = page.locator(".js-plotly-plot")
-    assert plots.count() == 3 and plots.evaluate_all(f"(gs) => gs.every(g => g.querySelector({testing.PNG_BUTTON!r}))")
+    # plotly.js loads after the first records: wait for the three charts (seconds on a busy machine).
+    page.wait_for_function(f"""() => {{ const gs = [...document.querySelectorAll('.js-plotly-plot')];
+        return gs.length === 3 && gs.every(g => g.querySelector({testing.PNG_BUTTON!r})); }}""",
+                           timeout=30_000, polling=100)
 
     page.get_by_role("button", name="Pause").click()
     state, held = wait_progress(page, "(s, t) => s === 'Paused'")
