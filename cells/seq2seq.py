@@ -62,7 +62,7 @@ from .params import CellWeights, readonly
 from .recurrent import Recurrent, from_state_dict
 from .tokens import Vocab, chars
 from .trace import LayerTrace, Trace
-from .zoo import CELL, softmax
+from .zoo import CELL, Sidecar, softmax
 
 START, END = "<s>", "</s>"  # read first by the decoder; written last
 MAX_SOURCE = 64  # characters a source may have (the longest generated date has 30)
@@ -122,7 +122,7 @@ class Hypothesis:
     finished: bool
 
 
-class Seq2seq:
+class Seq2seq(Sidecar):
     """A trained encoder–decoder (cells.load_model gives one for a seq2seq checkpoint).
 
     weights: float32 arrays by torch name, as checkpoint.load returns them.
@@ -165,18 +165,6 @@ class Seq2seq:
     @property
     def labels(self) -> list[str]:
         return []
-
-    @property
-    def metrics(self) -> dict:
-        return dict(self._meta.get("metrics", {}))
-
-    @property
-    def config(self) -> dict:
-        return dict(self._meta.get("config", {}))
-
-    @property
-    def training_seconds(self) -> float | None:
-        return self._meta.get("training_seconds")
 
     @property
     def attention_params(self) -> dict[str, np.ndarray]:

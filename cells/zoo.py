@@ -114,7 +114,25 @@ def pick(z: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Ge
     return int(rng.choice(len(p), p=p))
 
 
-class Model:
+class Sidecar:
+    """A bundled model's metrics, config and training time, read from its sidecar (`_meta`): copies."""
+
+    _meta: dict
+
+    @property
+    def metrics(self) -> dict:
+        return dict(self._meta.get("metrics", {}))
+
+    @property
+    def config(self) -> dict:
+        return dict(self._meta.get("config", {}))
+
+    @property
+    def training_seconds(self) -> float | None:
+        return self._meta.get("training_seconds")
+
+
+class Model(Sidecar):
     """A trained (or untrained) model: metadata, its Recurrent, analyze and generate.
 
     embed: token ids -> vectors, an (V, E) matrix for a trained model, or for an
@@ -162,18 +180,6 @@ class Model:
         if not self.is_classifier or not self._head:
             return None
         return self._head["attn_W.weight"], self._head["attn_W.bias"], self._head["attn_v.weight"][0]
-
-    @property
-    def metrics(self) -> dict:
-        return dict(self._meta.get("metrics", {}))
-
-    @property
-    def config(self) -> dict:
-        return dict(self._meta.get("config", {}))
-
-    @property
-    def training_seconds(self) -> float | None:
-        return self._meta.get("training_seconds")
 
     # -- analysis -----------------------------------------------------------------------
 
