@@ -18,7 +18,7 @@ st.set_page_config(page_title="rnnscope", page_icon="🔁", layout="wide",  # a 
 with st.sidebar:
     preload()  # plotly.js (1.5 MB) loads in the browser while the views import and compute below
 
-from viz_app import cache, present, sources, state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
+from viz_app import cache, checks, i18n, present, sources, state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
 from viz_app.tasks import SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig  # noqa: E402
 from viz_app.views import attention, cell, compare, gradients, lab, language_model, padding, seq2seq, shapes  # noqa: E402
 from viz_app.views.common import Selection  # noqa: E402
@@ -78,7 +78,18 @@ def selection(view) -> Selection:
     return Selection(task, cfg, st.text_input(label, key="text", persist_state="session"))
 
 
+def language_switch() -> None:
+    """中文 / English at the top of the sidebar (also ?lang=zh|en); a link's unknown language is said once."""
+    st.sidebar.segmented_control("语言 / Language", list(i18n.LANGS), format_func=i18n.LANGS.get, key="lang",
+                                 persist_state="session", required=True)
+    if (bad := st.session_state.pop("_lang_refused", None)) is not None:
+        checks.show([checks.info(f"语言 “{bad}” 不可用，显示{i18n.LANGS[st.session_state['lang']]}。 / "
+                                 f"The link's language \"{bad}\" is not available: showing "
+                                 f"{i18n.LANGS[st.session_state['lang']]}.")])
+
+
 old_view = state.load()
+language_switch()
 chosen: dict[str, Selection] = {}  # filled once the page is known, before it runs
 pages = {v.URL_PATH: st.Page(lambda v=v: v.render(chosen["sel"]), title=v.TITLE, icon=v.ICON, url_path=v.URL_PATH,
                              default=v is VIEWS[0]) for v in VIEWS}

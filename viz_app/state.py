@@ -1,7 +1,8 @@
-"""URL query parameters <-> session state: task, text, step and presentation round-trip; the
-view is the page's path.
+"""URL query parameters <-> session state: task, text, step, language and presentation
+round-trip; the view is the page's path.
 
-Session state holds UI state only: the task, the text, the step `t`, and presentation
+Session state holds UI state only: the task, the text, the step `t`, the language `lang`
+(viz_app/i18n.py: `?lang=zh|en`, else the browser's locale, else English) and presentation
 mode (viz_app/present.py). Links from before the views had paths (`?view=cell`) still
 open the right view (app.py).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import cache, present
+from . import cache, i18n, present
 from .tasks import DEFAULT_TASK, TASKS
 
 MAX_URL_TEXT = 2_000  # longer text is not put in the URL (it would not survive most browsers)
@@ -32,13 +33,16 @@ def load() -> str | None:
     except ValueError:
         ss["t"] = 0
     ss["present"], ss["present_show"] = present.from_url(qp)
+    ss["lang"] = i18n.normalize(qp.get("lang")) or i18n.normalize(st.context.locale) or i18n.DEFAULT
+    if "lang" in qp and i18n.normalize(qp.get("lang")) is None:  # a tampered or mistyped link: said once, as text
+        ss["_lang_refused"] = qp.get("lang")[:40]
     return qp.get("view")
 
 
 def query() -> dict[str, str]:
     """The query parameters that say the session's state (a shared link opens the same)."""
     ss = st.session_state
-    want = {"task": ss["task"], "step": str(ss.get("t", 0))}
+    want = {"task": ss["task"], "step": str(ss.get("t", 0)), "lang": ss.get("lang", i18n.DEFAULT)}
     if len(ss["text"]) <= MAX_URL_TEXT:
         want["text"] = ss["text"]
     if ss.get("present"):
