@@ -533,14 +533,22 @@ def save(model: LabModel, path: str | Path) -> tuple[Path, Path]:
 def load(path: str | Path) -> LabModel:
     """A lab model saved by `save` (or downloaded from the lab); CheckpointError on anything
     amiss, found before the model is built. Nothing is unpickled."""
+    jpath, wpath = checkpoint.paths(path)
+    try:
+        side, blob = jpath.read_bytes(), wpath.read_bytes()
+    except FileNotFoundError as e:
+        raise checkpoint.CheckpointError(e.filename, "not found (a lab model is a .json next to a .safetensors)") from None
+    return from_files(side, blob, path)
+
+
+def from_files(side_bytes: bytes, blob: bytes, path: str | Path = "lab-model") -> LabModel:
+    """The lab model whose `files` are (side_bytes, blob), read as `load` reads them from disk
+    (the training worker's snapshots arrive this way); errors name `path`'s two files."""
     import safetensors.numpy
 
     jpath, wpath = checkpoint.paths(path)
     try:
-        side = json.loads(jpath.read_text(encoding="utf-8"))
-        blob = wpath.read_bytes()
-    except FileNotFoundError as e:
-        raise checkpoint.CheckpointError(e.filename, "not found (a lab model is a .json next to a .safetensors)") from None
+        side = json.loads(side_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise checkpoint.CheckpointError(jpath, f"sidecar is not valid JSON ({e})") from None
     bad = lambda msg: checkpoint.CheckpointError(jpath, f"sidecar {msg}")  # noqa: E731

@@ -61,6 +61,8 @@ def test_a_run_trains_the_three_cells_and_the_page_draws_its_history(lab_page):
     assert labels(at) == ["Start"] and "one run per tab" in at.caption[-1].value
     job = start(at, lab_task="adding", lab_steps_adding=40, lab_H_adding=8)
     ok(at)
+    # Its process imports torch before it sends a record: until then the page says so, and can stop it.
+    assert at.get("progress")[0].proto.text == "Starting…" and labels(at) == ["Start", "Stop", "Reset"]
     assert job is not None and [s.kind for s in job.view().settings] == ["rnn", "lstm", "gru"]
     assert job.view().settings[0].T == 50 and job.view().settings[0].clip == 1.0
     until(lambda: job.state == "done")

@@ -61,7 +61,7 @@ def test_start_watch_pause_resume_stop_and_download(page, app, save_screenshot, 
     page.get_by_role("button", name="Start").click()
     state, first = wait_progress(page, "(s, t) => s === 'Training' && t > 0", 60)
     _, later = wait_progress(page, f"(s, t) => t > {first}")  # the page updates while it trains
-    # plotly.js loads after the first records: wait for the three charts (seconds on a busy machine).
+    # The charts are drawn from the run's first record (its process starts first): wait for the three.
     page.wait_for_function(f"""() => {{ const gs = [...document.querySelectorAll('.js-plotly-plot')];
         return gs.length === 3 && gs.every(g => g.querySelector({testing.PNG_BUTTON!r})); }}""",
                            timeout=30_000, polling=100)

@@ -5,13 +5,17 @@
 One server (`testing.AppServer`) and one headless Chromium context (`testing.browser`):
   1. baseline: a page on Compare (task trec, bench_app.SENTENCE): step key press -> every
      chart updated, and new sentence (Enter) -> three columns updated (bench_app's probes)
-  2. the server's resident memory (VmRSS) before any run
+  2. the memory of the server and its child processes (the lab's workers, one per run)
+     before any run: resident (VmRSS, summed) and proportional (Pss: shared pages split
+     between the processes that map them, so the sum is what they take together)
   3. --sessions more tabs on /lab, each training the three cells on the adding problem for
      20,000 steps; each tab's steps/s (its progress text, and counted over a 10 s window
-     with all of them training), the server's memory and CPU
+     with all of them training), the memory, the CPU of the server and of its workers,
+     and the workers' nice values
   4. with those training, a new page on Compare measured as in 1
   5. the lab tabs closed: how long until a fresh /lab page says "No run is training on this
-     server now" (reloaded until it does, at most 30 s), and the memory after
+     server now" (reloaded until it does, at most 30 s) and until no worker process is
+     left, and the memory after
 Prints a markdown table (measure | value | budget | met). Not a pytest test: timings
 belong to a machine, and to whatever else it runs (the load averages are printed).
 """
@@ -40,16 +44,46 @@ RATE_WINDOW = 10.0  # seconds over which the tabs' steps are counted
 IDLE_WAIT = 30.0  # seconds to wait for the runs to end once their tabs are closed
 
 
-def rss_mb(pid: int) -> float:
-    """The process's resident memory (VmRSS), in MB."""
-    kb = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M).group(1)
-    return int(kb) / 1024
+def stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name: [0] state, [1] ppid, [16] nice (proc(5))."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def workers(pid: int) -> list[int]:
+    """The server's child processes: the lab's workers (none when runs are threads)."""
+    kids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError):  # a process that just ended
+                fields = stat(int(d.name))
+                if int(fields[1]) == pid and fields[0] != "Z":
+                    kids.append(int(d.name))
+    return kids
+
+
+def memory_mb(pid: int) -> tuple[float, float, int]:
+    """(resident, proportional) memory of the server and its workers together, in MB, and
+    the number of workers."""
+    rss = pss = 0
+    kids = workers(pid)
+    for p in (pid, *kids):
+        with contextlib.suppress(OSError):  # a worker that just ended
+            rss += int(re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text(), re.M).group(1))
+            pss += int(re.search(r"^Pss:\s+(\d+) kB", Path(f"/proc/{p}/smaps_rollup").read_text(), re.M).group(1))
+    return rss / 1024, pss / 1024, len(kids)
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds the process has used (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU seconds the process has used (all its threads); 0 once it is gone."""
+    try:
+        fields = stat(pid)
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def memory(m: tuple[float, float, int]) -> str:
+    return f"{m[0]:.0f} MB resident, {m[1]:.0f} MB proportional ({m[2]} worker process{'es' if m[2] != 1 else ''})"
 
 
 def progress(page) -> tuple[str, int, float]:
@@ -77,9 +111,9 @@ def start_lab_run(ctx, srv):
     steps.fill(str(LAB_STEPS))
     steps.press("Tab")
     page.get_by_role("button", name="Start").click()
-    page.wait_for_function(
+    page.wait_for_function(  # its process imports torch at nice 10 first: slow on a busy machine
         f"""() => {{ const e = document.querySelector('{PROGRESS}');
-            return e && /^Training: step [1-9]/.test(e.innerText); }}""", timeout=60_000, polling=100)
+            return e && /^Training: step [1-9]/.test(e.innerText); }}""", timeout=180_000, polling=100)
     return page
 
 
@@ -136,7 +170,7 @@ def main() -> None:
         srv.wait_healthy()
         pid = srv.proc.pid
         base_steps, base_enters = compare_page(ctx, srv, args.task, args.steps, args.sentences)
-        rss_before = rss_mb(pid)
+        mem_before = memory_mb(pid)
         for p in ctx.pages:  # the baseline's page: the sixth session is a new one
             p.close()
 
@@ -145,25 +179,32 @@ def main() -> None:
             labs.append(start_lab_run(lab_ctx, srv))
         seconds_to_start = time.perf_counter() - started
         first = [progress(p)[1] for p in labs]
-        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        kids = workers(pid)
+        nices = [int(stat(k)[16]) for k in kids]
+        cpu0, kids0, t0 = cpu_seconds(pid), [cpu_seconds(k) for k in kids], time.perf_counter()
         time.sleep(RATE_WINDOW)
         last = [progress(p) for p in labs]
         window = time.perf_counter() - t0
         server_cpu = (cpu_seconds(pid) - cpu0) / window
+        workers_cpu = sum(cpu_seconds(k) - c for k, c in zip(kids, kids0)) / window
         counted = [(b[1] - a) / window for a, b in zip(first, last)]
         shown = [b[2] for b in last]
-        rss_training = rss_mb(pid)
+        mem_training = memory_mb(pid)
 
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
         busy_steps, busy_enters = compare_page(ctx, srv, args.task, args.steps, args.sentences)
         busy_cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0)
         still = [progress(p)[0] for p in labs]
 
+        closed = time.perf_counter()
         for p in labs:
             p.close()
         idle_after, said = wait_idle(ctx, srv)
-        time.sleep(2)  # let the workers' threads end and the sessions go
-        rss_after = rss_mb(pid)
+        while workers(pid) and time.perf_counter() - closed < IDLE_WAIT:
+            time.sleep(0.1)
+        no_workers = time.perf_counter() - closed if not workers(pid) else None
+        time.sleep(2)  # let the sessions go
+        mem_after = memory_mb(pid)
     load_after = os.getloadavg()
 
     med, p95 = statistics.median, bench_app.p95
@@ -184,15 +225,19 @@ def main() -> None:
     print("|---|---|---|---|")
     print(timed("alone: step key press → every chart updated", base_steps, *BUDGET["step"]))
     print(timed("alone: new sentence (Enter) → three columns updated", base_enters, None, BUDGET["enter_p95"]))
-    print(f"| server RSS before any run | {rss_before:.0f} MB | – | – |")
+    print(f"| server and workers' memory before any run | {memory(mem_before)} | – | – |")
     print(f"| {n} lab tabs: started and training after | {seconds_to_start:.1f} s | – | – |")
     print(f"| each lab tab's steps/s, progress text | {', '.join(f'{x:.0f}' for x in shown)} | – | – |")
     print(f"| each lab tab's steps/s, counted over {window:.0f} s with all {n} training | "
           f"{', '.join(f'{x:.0f}' for x in counted)} (sum {sum(counted):.0f}) | – | – |")
     print(f"| server CPU with {n} training (100% = one core) | {server_cpu:.0%}; {busy_cpu:.0%} while the "
           f"page below was measured | – | – |")
-    print(f"| server RSS with {n} training | {rss_training:.0f} MB | – | – |")
-    print(f"| memory per training session | {(rss_training - rss_before) / n:.0f} MB | – | – |")
+    print(f"| the {len(kids)} worker processes' CPU, together | "
+          + (f"{workers_cpu:.0%} (nice {', '.join(map(str, nices))})" if kids else "– (the runs are server threads)")
+          + " | – | – |")
+    print(f"| server and workers' memory with {n} training | {memory(mem_training)} | – | – |")
+    print(f"| memory per training session | {(mem_training[0] - mem_before[0]) / n:.0f} MB resident, "
+          f"{(mem_training[1] - mem_before[1]) / n:.0f} MB proportional | – | – |")
     print(timed(f"{n} training: step key press → every chart updated", busy_steps, *BUDGET["step"]))
     print(timed(f"{n} training: new sentence (Enter) → three columns updated", busy_enters, None,
                 BUDGET["enter_p95"]))
@@ -201,7 +246,10 @@ def main() -> None:
     idle = f"{idle_after:.1f} s" if idle_after is not None else f"not within {IDLE_WAIT:.0f} s (“{said}”)"
     print(f"| tabs closed → server says no run is training | {idle} | a few s (jobs.WATCH = 1 s) | "
           f"{'yes' if idle_after is not None and idle_after <= 5 else '**no**'} |")
-    print(f"| server RSS after closing them | {rss_after:.0f} MB | – | – |")
+    gone = f"{no_workers:.1f} s" if no_workers is not None else f"not within {IDLE_WAIT:.0f} s"
+    gone = gone if kids else "– (no worker processes)"
+    print(f"| tabs closed → no worker process left | {gone} | – | – |")
+    print(f"| server and workers' memory after closing them | {memory(mem_after)} | – | – |")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ DEFAULTS = {  # per task, settings under which the cells that can learn it do so
 TASK_NAMES = {"sine_cosine": "sine → cosine", "adding": "adding problem", "copy": "copy after a delay",
               "jaychou": "Jay Chou's lyrics"}
 REDRAW = 2.0  # seconds between redraws while training: each costs the server tens of ms of Python per tab
-STATES = {"running": "Training", "paused": "Paused", "done": "Done", "stopped": "Stopped",
+STATES = {"starting": "Starting…", "running": "Training", "paused": "Paused", "done": "Done", "stopped": "Stopped",
           "failed": "Failed", "closed": "Ended (the tab was closed)"}
 
 
@@ -131,18 +131,22 @@ def controls(task: str) -> list[lab.Settings]:
 
 def live(job: jobs.Job) -> None:
     """The job's progress, redrawn every REDRAW seconds while it trains."""
-    training = job.training
+    training, shown = job.training, job.state
 
     @st.fragment(run_every=REDRAW if training else None)
     def progress() -> None:
-        if training and not job.training:
-            st.rerun()  # it ended: redraw the page once, without the timer and with the right buttons
+        if job.state != shown:
+            st.rerun()  # it started or ended: redraw the page once, with the buttons (and timer) of its state
         draw(job.view(), job)
 
     progress()
 
 
 def draw(p: jobs.Progress, job: jobs.Job) -> None:
+    if p.steps_done == 0:  # nothing to chart yet: the run's process is starting (it imports torch)
+        st.progress(0.0, text=STATES[p.state])
+        checks.show([checks.error(f"The run failed: {p.error}")] if p.error else [])
+        return
     s0 = p.settings[0]
     names = [NAMES[s.kind] for s in p.settings]
     done, total = p.steps_done, p.steps_total
@@ -240,6 +244,8 @@ def inside(job: jobs.Job) -> None:
     from cells import lab
 
     p = job.view()
+    if not all(p.snapshot_steps):  # it ended before its first snapshot
+        return
     names = [NAMES[s.kind] for s in p.settings]
     st.subheader("Inside the models")
     c = st.columns([1.2, 3, 1])
