@@ -16,3 +16,22 @@ def session_alive(session_id: str) -> bool:
     from streamlit.runtime import Runtime
 
     return not Runtime.exists() or Runtime.instance().is_active_session(session_id)
+
+
+def sent_by_the_page() -> set[str]:
+    """The keys of the widgets whose values this run's request brought from the browser.
+
+    A fresh page brings none. A page that was open when its session expired (a network
+    drop longer than `server.disconnectedSessionTTL`) gets a new session, and its first
+    request brings every widget's current value: those must win over the page's URL, which
+    is a run behind (the sentence just typed is not in it yet). Streamlit has no public
+    API for this: it reads the request's widget states (Streamlit 1.67), whose ids end
+    with their keys; if that ever changes, nothing is found and the URL wins, as before.
+    """
+    try:
+        from streamlit.runtime.state.common import user_key_from_element_id
+
+        states = get_script_run_ctx().session_state._state._new_widget_state.states
+        return {k for wid in states if (k := user_key_from_element_id(wid))}
+    except (AttributeError, TypeError):
+        return set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import cache, i18n, present
+from . import cache, i18n, present, sessions
 from .tasks import DEFAULT_TASK, TASKS
 
 MAX_URL_TEXT = 2_000  # longer text is not put in the URL (it would not survive most browsers)
@@ -27,7 +27,8 @@ def load() -> str | None:
     ss["_qp_loaded"] = True
     qp = st.query_params
     ss["task"] = qp.get("task") if qp.get("task") in TASKS else DEFAULT_TASK
-    ss["text"] = qp.get("text", cache.example(ss["task"]))
+    if "text" not in sessions.sent_by_the_page():  # a page that outlived its session: its text box wins over its URL
+        ss["text"] = qp.get("text", cache.example(ss["task"]))
     try:
         ss["t"] = max(0, int(qp.get("step", 0)))
     except ValueError:
