@@ -9,6 +9,8 @@ dict, which the view sends: building figures through plotly's graph objects cost
 20 ms each, and the view draws seven per sentence. Time (the token position t) is on x
 in all three, so the browser marks step t with one overlaid box; `shapes[0]` is that
 marker for static use. Backgrounds are transparent and fonts unset: they follow the theme.
+Axis titles and hover text are in the current language (viz_app.i18n); the series
+labels are the caller's.
 What each figure leaves out is what costs most to draw for least (plotly.js, measured):
 markers on the lines, colour bars and legends (captions state the scales and name the
 colours) and, on the per-unit chart, token labels.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import _
 from .heatmaps import TOKEN_TICKS, typed
 from .scales import TANH
 from .text import plotly_text
@@ -33,7 +36,7 @@ def _time_axis(tokens: list[str] | None, T: int) -> dict:
     if tokens is not None and T <= TOKEN_TICKS:
         return {"tickvals": list(range(T)), "ticktext": [plotly_text(t) for t in tokens], "tickangle": -60,
                 "tickfont": {"size": 10}, "range": [-0.5, T - 0.5]}
-    return {"title": {"text": "step t"}, "range": [-0.5, T - 0.5]}
+    return {"title": {"text": _("step t")}, "range": [-0.5, T - 0.5]}
 
 
 def _marker(step: int) -> dict:
@@ -101,8 +104,9 @@ def unit_gradients_spec(dh: np.ndarray, step: int = 0, height: int = 240) -> dic
     dh = np.asarray(dh, dtype=np.float64)  # (T, H)
     top = symmetric_range(dh)
     data = [{"type": "heatmap", "z": typed(dh.T), "x": typed(np.arange(dh.shape[0])), "zmin": -top, "zmax": top,
-             "colorscale": TANH.stops, "showscale": False, "hovertemplate": "t=%{x}, unit %{y}: %{z:.3g}<extra></extra>"}]
-    layout = {"xaxis": _time_axis(None, dh.shape[0]), "yaxis": {"autorange": "reversed", "title": {"text": "unit"}},
+             "colorscale": TANH.stops, "showscale": False,
+             "hovertemplate": _("t=%{x}, unit %{y}: %{z:.3g}") + "<extra></extra>"}]
+    layout = {"xaxis": _time_axis(None, dh.shape[0]), "yaxis": {"autorange": "reversed", "title": {"text": _("unit")}},
               "shapes": [_marker(step)], "height": height, "margin": {"l": 45, "r": 10, "t": 8, "b": 40}, **BG}
     return {"data": data, "layout": layout}
 

@@ -5,7 +5,7 @@
 
 Step is on x in all three; one colour per cell (the Gradients view's). Long histories are
 thinned to at most `POINTS` points a line, every k-th step and always the last, and the
-axis title says so.
+axis title says so. Titles and legends are in the current language (viz_app.i18n).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..i18n import _
 from .gradients import BG, COLOURS
 
 POINTS = 1000  # per line; a 20,000-step run stays quick to redraw every two seconds
@@ -32,7 +33,7 @@ def thinned(histories: Mapping[str, list[dict]]) -> tuple[dict[str, list[dict]],
 
 def _layout(ytitle: str, log: bool, k: int) -> dict:
     return {**BG, "height": 300, "margin": {"l": 60, "r": 10, "t": 10, "b": 40},
-            "xaxis": {"title": {"text": "step" + (f" (every {k}th drawn)" if k > 1 else "")}},
+            "xaxis": {"title": {"text": _("step (every {k}th drawn)", k=k) if k > 1 else _("step")}},
             "yaxis": {"title": {"text": ytitle}, "type": "log" if log else "linear", "exponentformat": "power"},
             "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"}}
 
@@ -47,18 +48,18 @@ def _line(name: str, xs: Sequence, ys: Sequence, colour: str, dash: str = "solid
 
 
 def loss_curves(histories: Mapping[str, list[dict]], evals: Mapping[str, list[tuple[int, float]]] | None = None,
-                log: bool = True, ytitle: str = "loss") -> dict:
+                log: bool = True) -> dict:
     """Each cell's training loss per step (thin line) and held-out loss (thick, dashed)."""
     drawn, k = thinned(histories)
     data = []
     for cell, rows in drawn.items():
-        data.append(_line(f"{cell} training", [r["step"] for r in rows], [r["loss"] for r in rows],
+        data.append(_line(_("{cell} training", cell=cell), [r["step"] for r in rows], [r["loss"] for r in rows],
                           COLOURS.get(cell, "#888"), width=1))
         if evals and evals.get(cell):
             steps, losses = zip(*evals[cell])
-            data.append(_line(f"{cell} held out", steps, losses, COLOURS.get(cell, "#888"),
+            data.append(_line(_("{cell} held out", cell=cell), steps, losses, COLOURS.get(cell, "#888"),
                               "dash", 2.5))
-    return {"data": data, "layout": _layout(ytitle + (" (log)" if log else ""), log, k)}
+    return {"data": data, "layout": _layout(_("loss (log)") if log else _("loss"), log, k)}
 
 
 def gradient_norms(histories: Mapping[str, list[dict]], clip: float | None = None) -> dict:
@@ -67,11 +68,12 @@ def gradient_norms(histories: Mapping[str, list[dict]], clip: float | None = Non
     data = []
     for cell, rows in drawn.items():
         steps = [r["step"] for r in rows]
-        data.append(_line(f"{cell} before clipping", steps, [r["grad_norm"] for r in rows], COLOURS.get(cell, "#888")))
+        data.append(_line(_("{cell} before clipping", cell=cell), steps, [r["grad_norm"] for r in rows],
+                          COLOURS.get(cell, "#888")))
         if clip is not None:
-            data.append(_line(f"{cell} after", steps, [r["grad_norm_clipped"] for r in rows],
+            data.append(_line(_("{cell} after", cell=cell), steps, [r["grad_norm_clipped"] for r in rows],
                               COLOURS.get(cell, "#888"), "dot", 2.5))
-    layout = _layout("‖gradient‖₂ (log)", True, k)
+    layout = _layout(_("‖gradient‖₂ (log)"), True, k)
     if clip is not None:
         layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": clip, "y1": clip,
                              "line": {"color": "#888", "width": 1, "dash": "dash"}}]
@@ -85,16 +87,25 @@ def layer_norms(histories: Mapping[str, list[dict]]) -> dict:
     for cell, rows in drawn.items():
         groups = list(rows[0]["layer_grad_norms"]) if rows else []
         for g, dash in zip(groups, DASHES):  # at most 3 layers and the read-out
-            data.append(_line(f"{cell} {g}", [r["step"] for r in rows],
+            data.append(_line(_group(cell, g), [r["step"] for r in rows],
                               [r["layer_grad_norms"][g] for r in rows], COLOURS.get(cell, "#888"), dash))
-    return {"data": data, "layout": _layout("‖gradient‖₂ per layer (log)", True, k)}
+    return {"data": data, "layout": _layout(_("‖gradient‖₂ per layer (log)"), True, k)}
+
+
+def _group(cell: str, group: str) -> str:
+    """A legend entry for one of cells.lab's parameter groups: "layer 0" … or "read-out"."""
+    if group == "read-out":
+        return _("{cell} read-out", cell=cell)
+    if group.startswith("layer ") and group[6:].isdigit():
+        return _("{cell} layer {n}", cell=cell, n=int(group[6:]))
+    return f"{cell} {group}"
 
 
 def example_outputs(output, target) -> dict:
     """sine → cosine on one example: the model's output and cos(t) per step."""
     t = list(range(len(target)))
-    data = [_line("target cos(t)", t, target, "#888", "dash", 2),
-            _line("model", t, output, "#1c83e1", width=2)]
-    layout = _layout("output", False, 1)
+    data = [_line(_("target cos(t)"), t, target, "#888", "dash", 2),
+            _line(_("model"), t, output, "#1c83e1", width=2)]
+    layout = _layout(_("output"), False, 1)
     layout["height"] = 220
     return {"data": data, "layout": layout}

@@ -13,7 +13,8 @@ hatched in every block: a pad that was never read is an empty cell under the hat
 a pad that was read shows its value through it. Triangles point the way a direction
 reads: where the forward one stops (its h_n) and where the backward one starts.
 Backgrounds are transparent and fonts unset, so the charts follow Streamlit's light or
-dark theme; tokens are escaped for plotly (plotly_text), titles are the caller's own.
+dark theme; tokens are escaped for plotly (plotly_text), titles are the caller's own; the
+axis title and hover text are in the current language (viz_app.i18n).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import _
 from .text import plotly_text
 
 STATE_SCALE = "Viridis"  # ‖h_t‖, 0 (dark) to the batch's largest (bright), the same range in both modes
@@ -75,7 +77,8 @@ def batch_heatmaps(blocks: Sequence[tuple[str, np.ndarray]], lengths: Sequence[i
             textfont=dict(size=9), showscale=i == 0, hoverongaps=False,
             colorbar=dict(thickness=8, len=0.8, title=dict(text=scale_label, side="right", font=dict(size=9)),
                           tickfont=dict(size=8)),
-            hovertemplate=f"{title}<br>t=%{{x}}, sentence %{{customdata}}: %{{z:.3f}}<extra></extra>"),
+            hovertemplate=_("{title}<br>t=%{{x}}, sentence %{{customdata}}: %{{z:.3f}}", title=title)
+            + "<extra></extra>"),
             row=i + 1, col=1)
         if pad_x:
             fig.add_trace(go.Scatter(x=pad_x, y=pad_y, mode="lines", fill="toself", fillpattern=PAD_HATCH,
@@ -90,7 +93,7 @@ def batch_heatmaps(blocks: Sequence[tuple[str, np.ndarray]], lengths: Sequence[i
     fig.update_yaxes(autorange="reversed", tickvals=list(range(B)), ticktext=[str(b + 1) for b in range(B)],
                      tickfont=dict(size=10), fixedrange=True, showgrid=False, zeroline=False)
     fig.update_xaxes(range=[-0.5, T - 0.5], fixedrange=True, showgrid=False, zeroline=False)
-    fig.update_xaxes(title_text="step t of the padded batch", title_font=dict(size=10), row=len(blocks), col=1)
+    fig.update_xaxes(title_text=_("step t of the padded batch"), title_font=dict(size=10), row=len(blocks), col=1)
     for a in fig.layout.annotations:  # the subplot titles, left-aligned and small
         a.update(x=0, xanchor="left", font=dict(size=11))
     fig.add_shape(type="rect", xref="x", yref="paper", x0=step - 0.5, x1=step + 0.5, y0=0, y1=1,

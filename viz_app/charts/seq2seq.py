@@ -11,6 +11,8 @@ is drawn as bars over the same source characters, changing with the step (`steps
 its shapes, one array per step). The dicts are built directly (no graph_objects
 validation: it costs tens of ms per figure, and a new source has a 500 ms budget).
 
+Axis titles, hover text and labels are in the current language (viz_app.i18n).
+
 `unrolled` draws the Shapes view's diagrams: one row of cells unrolled in time, inputs
 below, outputs above, with live numbers in each cell.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import _, _n
 from .heatmaps import typed
 from .text import plotly_text
 
@@ -36,7 +39,7 @@ def _steps_axis(output_tokens: list[str], T: int) -> dict:
     """x: the envelope's T steps, labelled with this model's outputs (a model that ended early: blank)."""
     return {"range": [-0.5, T - 0.5], "tickvals": list(range(len(output_tokens))),
             "ticktext": [plotly_text(t) for t in output_tokens], "tickfont": {"size": 10}, "fixedrange": True,
-            "title": {"text": "output step t", "font": {"size": 9}}}
+            "title": {"text": _("output step t"), "font": {"size": 9}}}
 
 
 def _source_ticks(source_tokens: list[str]) -> dict:
@@ -62,12 +65,12 @@ def alignment_spec(source_tokens: list[str], output_tokens: list[str], attention
     data = [{"type": "heatmap", "x": typed(np.arange(T_out)), "y": typed(np.arange(T_in)),
              "z": typed(np.asarray(attention).T),  # (T_in, T_out)
              "zmin": 0.0, "zmax": 1.0, "colorscale": ATTENTION_SCALE, "showscale": False,
-             "hovertemplate": "step %{x}, source position %{y}: α = %{z:.3f}<extra></extra>"}]
-    frames = []
+             "hovertemplate": _("step %{x}, source position %{y}: α = %{z:.3f}") + "<extra></extra>"}]
+    frames, finished = [], _n("finished after {n} step", "finished after {n} steps", T_out)
     for t in range(T):
         if t >= T_out:
             frames.append([{"type": "rect", "xref": "x2 domain", "yref": "y domain", "x0": 0, "x1": 1, "y0": 0,
-                            "y1": 1, "line": {"width": 0}, "label": {"text": f"finished after {T_out} steps",
+                            "y1": 1, "line": {"width": 0}, "label": {"text": finished,
                                                                       "textposition": "middle center",
                                                                       "font": {"size": 11}}}])
             continue
@@ -84,7 +87,7 @@ def alignment_spec(source_tokens: list[str], output_tokens: list[str], attention
     yaxis = {**_source_ticks(source_tokens), "range": [T_in - 0.5, -0.5], "showgrid": False, "zeroline": False}
     layout = {"xaxis": {**_steps_axis(output_tokens, T), "domain": [0, 0.66]},
               "xaxis2": {"domain": [0.72, 1], "anchor": "y", "range": [0, 1.25], "tickvals": [0, 0.5, 1],
-                         "fixedrange": True, "title": {"text": "α at step t", "font": {"size": 9}}},
+                         "fixedrange": True, "title": {"text": _("α at step t"), "font": {"size": 9}}},
               "yaxis": yaxis, "shapes": frames[0], "height": ALIGNMENT_PX, "showlegend": False,
               "margin": {"l": 30, "r": 8, "t": 8, "b": 56},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
@@ -101,13 +104,14 @@ def target_probs_spec(target_tokens: list[str], teacher: np.ndarray, free: np.nd
     def line(name: str, p: np.ndarray, colour: str, dash: str) -> dict:
         return {"type": "scatter", "mode": "lines+markers", "name": name, "x": x,
                 "y": [float(v) if np.isfinite(v) else None for v in p], "line": {"color": colour, "dash": dash},
-                "marker": {"size": 6}, "hovertemplate": f"{name}<br>step %{{x}}: p = %{{y:.4f}}<extra></extra>"}
+                "marker": {"size": 6},
+                "hovertemplate": _("{name}<br>step %{{x}}: p = %{{y:.4f}}", name=name) + "<extra></extra>"}
 
-    data = [line("teacher forcing (reads the target)", teacher, TEACHER, "solid"),
-            line("free running (reads its own output)", free, FREE, "dot")]
+    data = [line(_("teacher forcing (reads the target)"), teacher, TEACHER, "solid"),
+            line(_("free running (reads its own output)"), free, FREE, "dot")]
     layout = {"xaxis": {"range": [-0.5, T - 0.5], "tickvals": x, "ticktext": [plotly_text(t) for t in target_tokens],
                         "tickfont": {"size": 10}, "fixedrange": True},
-              "yaxis": {"range": [-0.03, 1.05], "fixedrange": True, "title": {"text": "p(target y_t)",
+              "yaxis": {"range": [-0.03, 1.05], "fixedrange": True, "title": {"text": _("p(target y_t)"),
                                                                               "font": {"size": 9}}},
               "legend": {"orientation": "h", "y": -0.3, "font": {"size": 9}}, "height": 230,
               "margin": {"l": 40, "r": 10, "t": 8, "b": 20},
@@ -119,7 +123,9 @@ def target_probs_spec(target_tokens: list[str], teacher: np.ndarray, free: np.nd
 
 @dataclass(frozen=True)
 class Unrolled:
-    """What one unrolled diagram shows (all text is the model's or the user's: escaped here)."""
+    """What one unrolled diagram shows (all text is the model's or the user's: escaped here).
+    The title and caption come in the reader's language; `unrolled` adds its own labels in
+    the current one (viz_app.i18n)."""
 
     title: str  # "N vs 1 · a classifier"
     inputs: tuple[str, ...]  # below each cell ("" for none)
@@ -180,14 +186,16 @@ def unrolled(u: Unrolled):
             shapes.append({"type": "path", "path": path, "line": {"color": "rgba(128,128,128,0.7)", "width": 1,
                                                                   "dash": "dot"}})
     if u.split is not None:
-        notes.append({"x": (xs[0] + xs[u.split - 1]) / 2, "y": -1.45, "text": "encoder", "showarrow": False,
+        notes.append({"x": (xs[0] + xs[u.split - 1]) / 2, "y": -1.45, "text": _("encoder"), "showarrow": False,
                       "font": {"size": 11, "color": "#ff4b4b"}})
-        notes.append({"x": (xs[u.split] + xs[-1]) / 2, "y": -1.45, "text": "decoder (attends to every encoder state)",
-                      "showarrow": False, "font": {"size": 11, "color": "#1c83e1"}})
+        notes.append({"x": (xs[u.split] + xs[-1]) / 2, "y": -1.45,
+                      "text": _("decoder (attends to every encoder state)"), "showarrow": False,
+                      "font": {"size": 11, "color": "#1c83e1"}})
     notes.append({"x": xs[0] - BOX_W / 2, "y": 1.45, "xanchor": "left", "text": f"<b>{_words(u.title)}</b>  "
                   f"<span style='font-size:11px'>{_words(u.caption)}</span>", "showarrow": False,
                   "font": {"size": 14}})
-    notes.append({"x": xs[-1] + BOX_W / 2, "y": 1.45, "xanchor": "right", "text": f"in each cell: {u.value_label}",
+    notes.append({"x": xs[-1] + BOX_W / 2, "y": 1.45, "xanchor": "right",
+                  "text": _("in each cell: {quantity}", quantity=u.value_label),
                   "showarrow": False, "font": {"size": 10, "color": "rgba(128,128,128,1)"}})
     layout = {"shapes": shapes, "annotations": notes, "height": 250, "showlegend": False,
               "margin": {"l": 6, "r": 6, "t": 6, "b": 6},
