@@ -18,20 +18,25 @@ def session_alive(session_id: str) -> bool:
     return not Runtime.exists() or Runtime.instance().is_active_session(session_id)
 
 
-def sent_by_the_page() -> set[str]:
-    """The keys of the widgets whose values this run's request brought from the browser.
+
+def sent_by_the_page() -> dict[str, object]:
+    """The values of the widgets this run's request brought from the browser, by key (a
+    component's state as its JSON).
 
     A fresh page brings none. A page that was open when its session expired (a network
     drop longer than `server.disconnectedSessionTTL`) gets a new session, and its first
     request brings every widget's current value: those must win over the page's URL, which
-    is a run behind (the sentence just typed is not in it yet). Streamlit has no public
-    API for this: it reads the request's widget states (Streamlit 1.67), whose ids end
-    with their keys; if that ever changes, nothing is found and the URL wins, as before.
+    is behind them (the sentence just typed, the step reported while the session was gone).
+    Streamlit has no public API for this: it reads the request's widget states (Streamlit
+    1.67), whose ids end with their keys; if that ever changes, nothing is found and the URL
+    wins, as before.
     """
     try:
-        from streamlit.runtime.state.common import user_key_from_element_id
+        from streamlit.runtime.state.common import unpack_widget_state_value, user_key_from_element_id
+        from streamlit.runtime.state.session_state import Serialized
 
         states = get_script_run_ctx().session_state._state._new_widget_state.states
-        return {k for wid in states if (k := user_key_from_element_id(wid))}
-    except (AttributeError, TypeError):
-        return set()
+        return {k: unpack_widget_state_value(w.value) if isinstance(w, Serialized) else w.value
+                for wid, w in states.items() if (k := user_key_from_element_id(wid))}
+    except (AttributeError, TypeError, ValueError, ImportError):
+        return {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from . import cache, i18n, present, sessions
+from .component import mount
 from .tasks import DEFAULT_TASK, TASKS
 
 MAX_URL_TEXT = 2_000  # longer text is not put in the URL (it would not survive most browsers)
@@ -27,10 +28,12 @@ def load() -> str | None:
     ss["_qp_loaded"] = True
     qp = st.query_params
     ss["task"] = qp.get("task") if qp.get("task") in TASKS else DEFAULT_TASK
-    if "text" not in sessions.sent_by_the_page():  # a page that outlived its session: its text box wins over its URL
+    page = sessions.sent_by_the_page()  # a page that outlived its session: its text box and step win over its URL
+    if not isinstance(page.get("text"), str):
         ss["text"] = qp.get("text", cache.example(ss["task"]))
     try:
-        ss["t"] = max(0, int(qp.get("step", 0)))
+        reported = mount.reported(page.get("scope"))
+        ss["t"] = max(0, int(qp.get("step", 0) if reported is None else reported[1]))
     except ValueError:
         ss["t"] = 0
     ss["present"], ss["present_show"] = present.from_url(qp)

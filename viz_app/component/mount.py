@@ -83,9 +83,15 @@ def scope(payload: str, key: str, start: int, widget_key: str = "scope", present
     if present is not None:
         data["present"] = present
     result = _mount(key=widget_key, data=data, default={"step": None}, on_step_change=_ignore)
-    reported = result.get("step")  # [payload key, t]: a step reported for an earlier text is stale
-    if isinstance(reported, list) and len(reported) == 2 and reported[0] == key and isinstance(reported[1], int):
-        return reported[1]
+    got = reported(result)
+    return got[1] if got is not None and got[0] == key else None  # a step reported for an earlier text is stale
+
+
+def reported(state) -> tuple[str, int] | None:
+    """(payload key, step) from the component's state ({"step": [key, t]}), or None."""
+    step = state.get("step") if isinstance(state, dict) else None
+    if isinstance(step, list) and len(step) == 2 and isinstance(step[0], str) and isinstance(step[1], int):
+        return step[0], step[1]
     return None
 
 
