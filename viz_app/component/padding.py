@@ -27,14 +27,15 @@ from cells.trace import Trace
 from .. import checks
 from ..charts import padding as pc
 from ..charts.text import visible
+from ..i18n import N_, _, _n
 from . import payload as p
-from .columns import _timeline, describe
+from .columns import _timeline, describe, label
 
 MAX_SENTENCES = 8  # a batch holds at most this many sentences (lines)
 MAX_TOKENS = 40  # word tokens read per sentence
 MAX_CHARS = 400  # characters read per sentence
 PAD = "<pad>"  # the vocabulary entry the batch is padded with (id 0 in the bundled vocabularies)
-MODES = ("packed", "padded (pads read)")  # the two columns' titles
+MODES = (N_("packed"), N_("padded (pads read)"))  # the two columns' titles (the payload's: translated)
 
 
 # -- the input ------------------------------------------------------------------------------
@@ -47,17 +48,18 @@ class Sentences:
 
 def check_sentences(raw: str, tokenize: Callable[[str], list[Token]], max_sentences: int = MAX_SENTENCES,
                     max_tokens: int = MAX_TOKENS, max_chars: int = MAX_CHARS) -> Sentences:
-    """One sentence per line, each bounded like any text (checks.check_text); blank lines skipped."""
+    """One sentence per line, each bounded like any text (checks.check_text); blank lines skipped.
+    The messages are in the current language (viz_app.i18n)."""
     raw = raw if isinstance(raw, str) else ""
     msgs: list[checks.Message] = []
     if len(raw) > checks.MAX_CHARS:
-        msgs.append(checks.warning(f"The box has {len(raw):,} characters; only the first {checks.MAX_CHARS:,} "
-                                   "are read."))
+        msgs.append(checks.warning(_("The box has {n:,} characters; only the first {limit:,} are read.",
+                                     n=len(raw), limit=checks.MAX_CHARS)))
         raw = raw[: checks.MAX_CHARS]
     lines = [line for line in raw.splitlines() if line.strip()]
     if len(lines) > max_sentences:
-        msgs.append(checks.warning(f"There are {len(lines)} sentences; a batch here holds {max_sentences}: "
-                                   f"the first {max_sentences} are read."))
+        msgs.append(checks.warning(_("There are {n} sentences; a batch here holds {limit}: the first {limit} are read.",
+                                     n=len(lines), limit=max_sentences)))
         lines = lines[:max_sentences]
     out = []
     for line in lines:
@@ -65,16 +67,20 @@ def check_sentences(raw: str, tokenize: Callable[[str], list[Token]], max_senten
         if c.empty:  # control characters only: nothing the models read
             continue
         out.append(c.text)
-        msgs += [checks.Message(m.level, f"Sentence {len(out)}: {m.text}") for m in c.messages]
+        msgs += [checks.Message(m.level, _("Sentence {i}: {said}", i=len(out), said=m.text))
+                 for m in c.messages]
     if not out:
-        msgs.append(checks.info("Type some sentences, one per line, to read them as one batch."))
+        msgs.append(checks.info(_("Type some sentences, one per line, to read them as one batch.")))
         return Sentences((), tuple(msgs))
     lengths = {len(tokenize(s)) for s in out}
     if len(out) == 1:
-        msgs.append(checks.info("One sentence is a batch without pads: add sentences of other lengths, one per line."))
+        msgs.append(checks.info(_("One sentence is a batch without pads: add sentences of other lengths, one per "
+                                  "line.")))
     elif len(lengths) == 1:
-        msgs.append(checks.info(f"Every sentence has {lengths.pop()} tokens, so there are no pads and the two modes "
-                                "agree: make them differ in length."))
+        msgs.append(checks.info(_n("Every sentence has {n} token, so there are no pads and the two modes agree: "
+                                   "make them differ in length.",
+                                   "Every sentence has {n} tokens, so there are no pads and the two modes agree: "
+                                   "make them differ in length.", lengths.pop())))
     return Sentences(tuple(out), tuple(msgs))
 
 
@@ -110,16 +116,17 @@ def read(model, sentences: Sequence[str]) -> Reading:
     """The sentences as one batch padded with the <pad> embedding, read packed and padded
     by the model's cell, each mode's states through the model's own head."""
     if not model.is_classifier:
-        raise ValueError(f"{model.name} is not a classifier: the Padding view shows the classifiers' predictions")
+        raise ValueError(_("{model} is not a classifier: the Padding view shows the classifiers' predictions",
+                           model=model.name))
     if not sentences:
-        raise ValueError("no sentences to read: type at least one")
+        raise ValueError(_("no sentences to read: type at least one"))
     vocab = model.vocab
     if PAD not in vocab:
-        raise ValueError(f"{model.name}'s vocabulary has no {PAD} entry to pad with")
+        raise ValueError(_("{model}'s vocabulary has no {pad} entry to pad with", model=model.name, pad=PAD))
     pad_id, unk_id = vocab.index(PAD), vocab.index("<unk>")
     ids = [model.encode(s) for s in sentences]  # (T_b,) each
     if any(len(i) == 0 for i in ids):
-        raise ValueError("every sentence needs at least one token")
+        raise ValueError(_("every sentence needs at least one token"))
     lengths = np.array([len(i) for i in ids], np.int64)  # (B,)
     batch = np.full((len(ids), lengths.max()), pad_id, np.int64)  # (B, T)
     for row, i in zip(batch, ids):
@@ -174,23 +181,24 @@ def norm_range(r: Reading) -> float:
 
 def _states_chart(r: Reading, mode: Mode, packed: bool, zmax: float) -> dict:
     D = mode.traces[0].num_directions
-    blocks = [(f"‖h{ARROWS[d]}_t‖, the {'forward' if d == 0 else 'backward'} direction", state_norms(mode, r.T, d))
-              for d in range(D)]
+    titles = (_("‖h→_t‖, the forward direction"), _("‖h←_t‖, the backward direction"))
+    blocks = [(titles[d], state_norms(mode, r.T, d)) for d in range(D)]
     ends = [int(n) - 1 if packed else r.T - 1 for n in r.lengths]  # where h→ stops (its h_n) and h← starts
-    marks = [(0, "→", "h→ stops here: its h_n", ends)] + ([(1, "←", "h← starts here", ends)] if D == 2 else [])
+    marks = [(0, "→", _("h→ stops here: its h_n"), ends)] + ([(1, "←", _("h← starts here"), ends)] if D == 2 else [])
     fig = pc.batch_heatmaps(blocks, r.lengths, r.tokens, zmax=zmax, scale_label=f"‖h_t‖ ∈ [0, {zmax:g}]",
                             marks=marks)
-    pads = "never read (empty cells)" if packed else "read as input"
-    return p.plotly(_timeline(fig), caption=f"Rows: the sentences; hatched: their pads, {pads}. "
-                                            "▶ where h→ stops (its h_n), ◀ where h← starts.")
+    caption = _("Rows: the sentences; hatched: their pads, never read (empty cells). ▶ where h→ stops (its h_n), "
+                "◀ where h← starts.") if packed else \
+        _("Rows: the sentences; hatched: their pads, read as input. ▶ where h→ stops (its h_n), ◀ where h← starts.")
+    return p.plotly(_timeline(fig), caption=caption)
 
 
 def _step_lines(r: Reading, mode: Mode, packed: bool) -> tuple[list[str], dict]:
     """At step t, per sentence: the token it reads (or the pad) and each direction's ‖h_t‖."""
     D = mode.traces[0].num_directions
     norms = [state_norms(mode, r.T, d) for d in range(D)]
-    pad = "⟨pad⟩ not read" if packed else "⟨pad⟩ read as input"
-    lines, values = ["at t = {t}, what each sentence reads and its state:"], {}
+    pad = _("⟨pad⟩ not read") if packed else _("⟨pad⟩ read as input")
+    lines, values = [_("at t = {t}, what each sentence reads and its state:")], {}
     for b, n in enumerate(r.lengths):
         values[f"w{b}"] = [visible(r.tokens[b][t]) if t < n else pad for t in range(r.T)]
         line = f"{b + 1}  {{w{b}}}"
@@ -202,14 +210,17 @@ def _step_lines(r: Reading, mode: Mode, packed: bool) -> tuple[list[str], dict]:
 
 
 def _prediction_bars(model, r: Reading, mode: Mode, packed: bool, b: int) -> dict:
-    n, labels = int(r.lengths[b]), [visible(l) for l in model.labels]
+    n, labels = int(r.lengths[b]), [label(l) for l in model.labels]
     pads = r.T - n
     if packed:
-        detail = f"attention over its {n} tokens: the pads are not read"
+        detail = _n("attention over its {n} token: the pads are not read",
+                    "attention over its {n} tokens: the pads are not read", n)
     elif pads:
-        detail = f"attention over all {r.T} states: {float(mode.attention[b][n:].sum()):.3f} of it on the {pads} pads"
+        detail = _n("attention over all {T} states: {share:.3f} of it on the {n} pad",
+                    "attention over all {T} states: {share:.3f} of it on the {n} pads", pads,
+                    T=r.T, share=float(mode.attention[b][n:].sum()))
     else:
-        detail = "no pads: the longest sentence reads the same in both modes"
+        detail = _("no pads: the longest sentence reads the same in both modes")
     return p.bars(f"{b + 1} · {_short(r.sentences[b])}", [mode.probs[b]], labels=labels, detail=[detail] * r.T)
 
 
@@ -221,53 +232,60 @@ def _short(s: str, n: int = 60) -> str:
 
 def _summary(model, r: Reading) -> dict:
     """Per sentence: tokens and pads, both predictions, the drift of h_n."""
-    lines, values = [f"{describe(model)}: {len(r.sentences)} sentences as one batch of T = {r.T} steps. "
-                     "What the pads change, sentence by sentence:"], {}
+    lines, values = [_n("{model}: {n} sentence as one batch of T = {T} steps. What the pads change, sentence by "
+                        "sentence:",
+                        "{model}: {n} sentences as one batch of T = {T} steps. What the pads change, sentence by "
+                        "sentence:", len(r.sentences), model=describe(model), T=r.T)], {}
     T = r.T
     for b, n in enumerate(r.lengths):
         k0, k1 = int(np.argmax(r.packed.probs[b])), int(np.argmax(r.padded.probs[b]))
-        values[f"a{b}"], values[f"c{b}"] = [visible(model.labels[k0])] * T, [visible(model.labels[k1])] * T
+        values[f"a{b}"], values[f"c{b}"] = [label(model.labels[k0])] * T, [label(model.labels[k1])] * T
         values[f"pa{b}"], values[f"pc{b}"] = [p.nums(r.packed.probs[b, k0])] * T, [p.nums(r.padded.probs[b, k1])] * T
         values[f"d{b}"] = [p.nums(r.drift[b])] * T
         parts = "(" + ", ".join(f"{ARROWS[d]} {{d{b}_{d}:3}}" for d in range(r.drift_dir.shape[1])) + ")"
         for d in range(r.drift_dir.shape[1]):
             values[f"d{b}_{d}"] = [p.nums(r.drift_dir[b, d])] * T
-        flip = "  ← the prediction flips" if k0 != k1 else ""
-        lines.append(f"{b + 1}  {n} tokens + {T - n} pads:  packed → {{a{b}}} {{pa{b}:3}}  ·  "
-                     f"padded → {{c{b}}} {{pc{b}:3}}  ·  ‖h_n(packed) − h_n(padded)‖ = {{d{b}:3}} {parts}{flip}")
+        fields = {"a": "{a%d}" % b, "pa": "{pa%d:3}" % b, "c": "{c%d}" % b, "pc": "{pc%d:3}" % b, "d": "{d%d:3}" % b,
+                  "parts": parts}  # the formula's own fields: the browser fills them at each step
+        line = _("{i}  {n} tokens + {pads} pads:  packed → {a} {pa}  ·  padded → {c} {pc}  ·  "
+                 "‖h_n(packed) − h_n(padded)‖ = {d} {parts}", i=b + 1, n=int(n), pads=T - n, **fields)
+        lines.append(line + ("  " + _("← the prediction flips") if k0 != k1 else ""))
     return p.formula(lines, values, digits=3)
 
 
 def _change_chart(r: Reading) -> dict:
     D = r.packed.traces[0].num_directions
-    blocks = [(f"‖h{ARROWS[d]}_t(padded) − h{ARROWS[d]}_t(packed)‖ at the real steps", state_change(r, d))
-              for d in range(D)]
+    titles = (_("‖h→_t(padded) − h→_t(packed)‖ at the real steps"),
+              _("‖h←_t(padded) − h←_t(packed)‖ at the real steps"))
+    blocks = [(titles[d], state_change(r, d)) for d in range(D)]
     top = max(float(np.nanmax(z)) if np.isfinite(z).any() else 0.0 for _, z in blocks)
     zmax = max(top, 1e-6)
     fig = pc.batch_heatmaps(blocks, r.lengths, r.tokens, zmax=zmax, colorscale=pc.CHANGE_SCALE,
                             scale_label=f"‖Δh_t‖ ∈ [0, {zmax:.3g}]")
-    says = ["How far reading the pads moved each real step's state (full colour at " f"{zmax:.3g})."]
+    says = [_("How far reading the pads moved each real step's state (full colour at {zmax:.3g}).", zmax=zmax)]
     if np.nanmax(blocks[0][1]) < SAME:
-        says.append("h→ is unchanged at every real step (up to float32 rounding): it comes to the pads only "
-                    "after them.")
+        says.append(_("h→ is unchanged at every real step (up to float32 rounding): it comes to the pads only "
+                      "after them."))
     if D == 2:
-        says.append("h← read the pads first and carries what they did to it back towards t = 0.")
+        says.append(_("h← read the pads first and carries what they did to it back towards t = 0."))
     return p.plotly(_timeline(fig), caption=" ".join(says))
 
 
 def padding_doc(model, r: Reading) -> dict:
     """The envelope: above the columns, what the pads change (predictions, h_n drift, the
     states they moved); one column per mode with the batch's states over time, what each
-    sentence reads at step t, and each sentence's class probabilities."""
+    sentence reads at step t, and each sentence's class probabilities. Its text is in the
+    current language (viz_app.i18n; cache.padding_payload keys it by the language), its
+    numbers the same in every language."""
     zmax = norm_range(r)
     columns = []
-    metas = ("pack_padded_sequence: each sentence stops at its length; h← starts at its own last token",
-             "the padded batch alone: the pads are read as input, the attention pools over them too")
-    for (packed, mode), title, meta in zip(((True, r.packed), (False, r.padded)), MODES, metas):
+    metas = (_("pack_padded_sequence: each sentence stops at its length; h← starts at its own last token"),
+             _("the padded batch alone: the pads are read as input, the attention pools over them too"))
+    for (packed, mode), title, meta in zip(((True, r.packed), (False, r.padded)), map(_, MODES), metas):
         lines, values = _step_lines(r, mode, packed)
         panels = [_states_chart(r, mode, packed, zmax), p.formula(lines, values, digits=3)]
         panels += [_prediction_bars(model, r, mode, packed, b) for b in range(len(r.sentences))]
-        warning = "" if all(tr.finite for tr in mode.traces) else "Some states overflowed to inf/NaN (shown blank)."
+        warning = "" if all(tr.finite for tr in mode.traces) else _("Some states overflowed to inf/NaN (shown blank).")
         columns.append(p.Column(title, meta, warning, panels))
     steps = [" · ".join(visible(r.tokens[b][t]) if t < n else "⟨pad⟩" for b, n in enumerate(r.lengths))
              for t in range(r.T)]

@@ -13,12 +13,13 @@ import streamlit as st
 
 from types import SimpleNamespace
 
-from .. import cache, checks
+from .. import cache, checks, i18n
 from ..component.padding import MAX_SENTENCES, PAD, check_sentences
+from ..i18n import N_, _
 from ..tasks import CLASSIFIER_TASKS, KINDS
 from .common import Selection, downloads, load_models, stepped, task_hint
 
-TITLE, URL_PATH, ICON = "Padding", "padding", ":material/padding:"
+TITLE, URL_PATH, ICON = N_("Padding"), "padding", ":material/padding:"
 READS_TEXT = False  # the sidebar's task picks the models; the sentences have their own box here
 EXAMPLES = {  # clearly different lengths: the short ones get many pads
     "sst2": "it works .\na gem .\nnot worth the price of the ticket .\n"
@@ -38,14 +39,14 @@ def sentences_box(task: str) -> str:
             ss["pad_text"] = EXAMPLES[task]
         ss["_pad_task"] = task
     ss.setdefault("pad_text", EXAMPLES[task])
-    return st.text_area(f"Sentences, one per line (up to {MAX_SENTENCES}): read together as one batch",
+    return st.text_area(_("Sentences, one per line (up to {n}): read together as one batch", n=MAX_SENTENCES),
                         key="pad_text", height=150,
-                        help="This view reads these lines, not the text box above. Blank lines are skipped.")
+                        help=_("This view reads these lines, not the text box above. Blank lines are skipped."))
 
 
 def render(sel: Selection) -> None:
     if sel.task not in CLASSIFIER_TASKS:
-        task_hint(CLASSIFIER_TASKS, "The Padding view shows the classifiers, whose predictions the pads change.")
+        task_hint(CLASSIFIER_TASKS, _("The Padding view shows the classifiers, whose predictions the pads change."))
         return
     models = load_models(sel)
     if not models:
@@ -53,7 +54,7 @@ def render(sel: Selection) -> None:
     c1, c2 = st.columns([4, 1])
     with c1:
         raw = sentences_box(sel.task)
-    kind = c2.radio("Cell", KINDS, index=KINDS.index("lstm"), format_func=str.upper, key="pad_kind")
+    kind = c2.radio(_("Cell"), KINDS, index=KINDS.index("lstm"), format_func=str.upper, key="pad_kind")
     notes = st.container()
     batch = check_sentences(raw, models[0].tokenize)
     with notes:
@@ -61,15 +62,15 @@ def render(sel: Selection) -> None:
     if not batch.sentences:
         return
     try:
-        payload, key, T = cache.padding_payload(sel.task, kind, batch.sentences)
+        payload, key, T = cache.padding_payload(sel.task, kind, batch.sentences, lang=i18n.current())
     except ValueError as e:  # the model's own clear message about what it was given
         with notes:
             checks.show([checks.refusal(e)])
         return
     stepped(payload, key, T)
     r = cache.padding_reading(sel.task, kind, batch.sentences)
-    traces = {}
+    traces = {}  # labelled in English: the download's file name is made from the label
     for b, toks in enumerate(r.tokens):
         traces[f"{b + 1} packed"] = SimpleNamespace(trace=r.packed.traces[b], tokens=list(toks))
         traces[f"{b + 1} padded"] = SimpleNamespace(trace=r.padded.traces[b], tokens=[*toks, *[PAD] * (r.T - len(toks))])
-    downloads(traces, f"{sel.task}-{kind}-padding", "pad", pick="Sentence, read packed or padded")
+    downloads(traces, f"{sel.task}-{kind}-padding", "pad", pick=_("Sentence, read packed or padded"))
