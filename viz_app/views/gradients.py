@@ -16,13 +16,14 @@ import streamlit as st
 
 from cells import export
 
-from .. import cache
-from ..component.columns import SHADES
+from .. import cache, i18n
+from ..component.columns import SHADES, label
+from ..i18n import N_, _
 from ..tasks import CLASSIFIER_TASKS, LM_TASKS
 from .common import Selection, read, stepped
 
-TITLE, URL_PATH, ICON = "Gradients", "gradients", ":material/trending_down:"
-OWN = "each model's prediction"
+TITLE, URL_PATH, ICON = N_("Gradients"), "gradients", ":material/trending_down:"
+OWN = N_("each model's prediction")  # the target picker's first option: a value, shown as _(OWN)
 
 
 def render(sel: Selection) -> None:
@@ -31,19 +32,23 @@ def render(sel: Selection) -> None:
     target, shade, uniform = None, "integrated_gradients", False
     if sel.task in CLASSIFIER_TASKS:
         labels = cache.model(sel.task, "lstm").labels
-        choice = controls[0].selectbox("Explain the probability of", [OWN, *labels], key="grad_target",
-                                       help="L = −log p(target | text); the gradients are dL/d…")
+        choice = controls[0].selectbox(_("Explain the probability of"), [OWN, *labels], key="grad_target",
+                                       format_func=lambda c: _(OWN) if c == OWN else label(c),
+                                       help=_("L = −log p(target | text); the gradients are dL/d…"))
         target = None if choice == OWN else choice
-        shade = controls[1].selectbox("Shade the text by", list(SHADES), format_func=SHADES.get, key="grad_shade")
-        uniform = controls[2].toggle("Uniform attention", key="grad_uniform",
-                                     help="Pool the hidden states with equal weights instead of the trained attention: "
-                                          "how far does the prediction move?")
+        shade = controls[1].selectbox(_("Shade the text by"), list(SHADES), format_func=lambda k: _(SHADES[k]),
+                                      key="grad_shade")
+        uniform = controls[2].toggle(_("Uniform attention"), key="grad_uniform",
+                                     help=_("Pool the hidden states with equal weights instead of the trained "
+                                            "attention: how far does the prediction move?"))
     elif sel.task in LM_TASKS:
-        target = controls[0].number_input("Explain the character after position (empty: the last)", min_value=0,
+        target = controls[0].number_input(_("Explain the character after position (empty: the last)"), min_value=0,
                                           value=None, step=1, key="grad_position",
-                                          help="L = −log p(the next character | the characters up to this position)")
-    clip = controls[-1].number_input("Clip the gradient norm at (0 = off)", 0.0, 1e6, 0.0, step=0.5, key="grad_clip",
-                                     help="What torch.nn.utils.clip_grad_norm_ would do to the recurrent weights' gradient")
+                                          help=_("L = −log p(the next character | the characters up to this "
+                                                 "position)"))
+    clip = controls[-1].number_input(_("Clip the gradient norm at (0 = off)"), 0.0, 1e6, 0.0, step=0.5, key="grad_clip",
+                                     help=_("What torch.nn.utils.clip_grad_norm_ would do to the recurrent weights' "
+                                            "gradient"))
     done = read(sel, notes, lambda text: _payload(sel, text, target, clip, shade, uniform))
     if done is None:
         return
@@ -57,18 +62,18 @@ def _payload(sel: Selection, text: str, target: str | int | None, clip: float, s
     T = cache.analyze(sel.task, cache.kinds(sel.task)[0], cache.settings(sel.task, sel.cfg), text).trace.T
     if sel.task in LM_TASKS:
         if T < 2:
-            raise ValueError("a language model's loss needs a next character: type at least two")
+            raise ValueError(_("a language model's loss needs a next character: type at least two"))
         if target is not None and target > T - 2:
-            raise ValueError(f"there is no character after position {target}: the text's positions run from 0 to "
-                             f"{T - 1}, so pick one from 0 to {T - 2}")
-    return cache.gradients_payload(sel.task, sel.cfg, text, target, float(clip), shade, uniform)
+            raise ValueError(_("there is no character after position {position}: the text's positions run from 0 to "
+                               "{last}, so pick one from 0 to {highest}", position=target, last=T - 1, highest=T - 2))
+    return cache.gradients_payload(sel.task, sel.cfg, text, target, float(clip), shade, uniform, lang=i18n.current())
 
 
 def _downloads(sel: Selection, text: str, target: str | int | None, analyses: list) -> None:
-    with st.expander("Download the gradients (JSON, NPZ, CSV)"):
+    with st.expander(_("Download the gradients (JSON, NPZ, CSV)")):
         grads = cache.gradients(sel.task, sel.cfg, text, target)
         labels = [k.upper() for k in cache.kinds(sel.task)]
-        label = st.radio("Model", labels, horizontal=True, key="grad_dl_model")
+        label = st.radio(_("Model"), labels, horizontal=True, key="grad_dl_model")
         i = labels.index(label)
         e, a = grads[i], analyses[i]
         dh = dict(e.dh) if hasattr(e, "dh") else {(g.layer, g.direction): g.dh for g in e.layers}
@@ -85,5 +90,5 @@ def _downloads(sel: Selection, text: str, target: str | int | None, analyses: li
                            key="grad_dl_npz", on_click="ignore")
         c3.download_button("CSV", lambda: export.gradients_to_csv(dh, dc, tokens), f"{name}.csv", "text/csv",
                            key="grad_dl_csv", on_click="ignore")
-        st.caption("The CSV has one row per (layer, direction, step, unit): dh, and dc for an LSTM; read it with "
-                   "`cells.export.read_csv`. The NPZ and JSON add the saliencies.")
+        st.caption(_("The CSV has one row per (layer, direction, step, unit): dh, and dc for an LSTM; read it with "
+                     "`cells.export.read_csv`. The NPZ and JSON add the saliencies."))
