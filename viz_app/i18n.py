@@ -183,7 +183,7 @@ def update(lang: str) -> tuple[int, int]:
     cat = Catalog(locale=lang, domain=DOMAIN, project="rnnscope", version="", fuzzy=False, **dates)
     for key, where in sorted(ids.items(), key=lambda kv: kv[1][0]):
         cat.add(key, old.get(key, "" if isinstance(key, str) else ("",)),
-                locations=[tuple(w.rsplit(":", 1)) for w in where])
+                locations=[(w.rsplit(":", 1)[0], int(w.rsplit(":", 1)[1])) for w in where])
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         write_po(f, cat, width=0, omit_header=False, include_previous=False)
