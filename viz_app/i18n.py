@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import io
 import logging
 import string
 import sys
@@ -184,9 +185,10 @@ def update(lang: str) -> tuple[int, int]:
     for key, where in sorted(ids.items(), key=lambda kv: kv[1][0]):
         cat.add(key, old.get(key, "" if isinstance(key, str) else ("",)),
                 locations=[(w.rsplit(":", 1)[0], int(w.rsplit(":", 1)[1])) for w in where])
+    buf = io.BytesIO()
+    write_po(buf, cat, width=0, omit_header=False, include_previous=False)  # whole before the file is touched
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        write_po(f, cat, width=0, omit_header=False, include_previous=False)
+    path.write_bytes(buf.getvalue())
     return len(set(ids) - set(old)), len(set(old) - set(ids))
 
 
