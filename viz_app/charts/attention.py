@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ..i18n import _
 from .heatmaps import TOKEN_TICKS
 from .text import plotly_text
 
@@ -26,7 +27,7 @@ def _token_axis(fig: go.Figure, tokens: list[str]) -> None:
     if T <= TOKEN_TICKS:
         fig.update_xaxes(tickvals=list(range(T)), ticktext=[plotly_text(t) for t in tokens], tickangle=-60,
                          tickfont=dict(size=10))
-    fig.update_xaxes(range=[-0.5, T - 0.5], fixedrange=True, title_text=None if T <= TOKEN_TICKS else "token t")
+    fig.update_xaxes(range=[-0.5, T - 0.5], fixedrange=True, title_text=None if T <= TOKEN_TICKS else _("token t"))
 
 
 def mark_step(fig: go.Figure, step: int, yref: str = "paper") -> None:

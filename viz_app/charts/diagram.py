@@ -23,6 +23,7 @@ import numpy as np
 
 import cells
 
+from ..i18n import N_, _
 from .scales import TANH, Scale, colour, scale_for, symmetric_scale
 
 BOX_W, BOX_H, OP_R = 1.5, 0.95, 0.32
@@ -32,11 +33,11 @@ WIRE = "rgba(128,128,128,0.9)"
 # name -> (x, y, label); boxes hold recorded values (cells.readout.unit_values names).
 BOXES = {
     "lstm": {"c_prev": (0.9, TOP, "c<sub>t−1</sub>"), "c": (11.1, TOP, "c<sub>t</sub>"), "h_prev": (0.9, 1.6, "h<sub>t−1</sub>"),
-             "x": (0.9, 0.4, "‖x<sub>t</sub>‖"), "f": (3.0, GATES, "f  forget σ"), "i": (4.6, GATES, "i  input σ"),
-             "g": (6.6, GATES, "g  candidate tanh"), "o": (8.2, GATES, "o  output σ"),
+             "x": (0.9, 0.4, "‖x<sub>t</sub>‖"), "f": (3.0, GATES, N_("f  forget σ")), "i": (4.6, GATES, N_("i  input σ")),
+             "g": (6.6, GATES, N_("g  candidate tanh")), "o": (8.2, GATES, N_("o  output σ")),
              "tanh_c": (9.6, 3.75, "tanh(c<sub>t</sub>)"), "h": (11.1, GATES, "h<sub>t</sub>")},
     "gru": {"h_prev": (0.9, TOP, "h<sub>t−1</sub>"), "h": (11.1, TOP, "h<sub>t</sub>"), "x": (0.9, 0.4, "‖x<sub>t</sub>‖"),
-            "z": (3.0, GATES, "z  update σ"), "r": (5.2, GATES, "r  reset σ"), "n": (7.8, GATES, "n  candidate tanh")},
+            "z": (3.0, GATES, N_("z  update σ")), "r": (5.2, GATES, N_("r  reset σ")), "n": (7.8, GATES, N_("n  candidate tanh"))},
     "rnn": {"h_prev": (0.9, TOP, "h<sub>t−1</sub>"), "h": (11.1, TOP, "h<sub>t</sub>"), "x": (0.9, 0.4, "‖x<sub>t</sub>‖"),
             "tanh": (6.6, GATES, "tanh")},
 }
@@ -64,9 +65,9 @@ JOINS = {  # polylines into the input bus, which merge rather than point anywher
     "rnn": [[(1.65, TOP), (2.1, TOP), (2.1, BUS)], [(1.65, 0.4), (2.1, 0.4), (2.1, BUS)]],
 }
 CAPTIONS = {
-    "lstm": "the cell state c runs along the top, changed only by × f (forget) and + i ⊙ g (write)",
-    "gru": "h runs along the top: z keeps the old state, 1 − z lets the candidate n in",
-    "rnn": "no line runs along the top: the vanilla RNN rewrites h at every step",
+    "lstm": N_("the cell state c runs along the top, changed only by × f (forget) and + i ⊙ g (write)"),
+    "gru": N_("h runs along the top: z keeps the old state, 1 − z lets the candidate n in"),
+    "rnn": N_("no line runs along the top: the vanilla RNN rewrites h at every step"),
 }
 
 
@@ -109,7 +110,7 @@ def diagram_spec(kind: str, series: dict[str, np.ndarray], c_values: np.ndarray 
                        "fillcolor": "rgba(128,128,128,0.15)", "line": {"color": WIRE, "width": 2}})
         notes.append({"x": x, "y": y, "text": symbol, "showarrow": False, "font": {"size": 20}})
     for name, (x, y, label) in BOXES[fam].items():
-        label = label.replace("t−1", "t+1") if reverse else label  # a backward direction reads step t+1
+        label = _(label).replace("t−1", "t+1") if reverse else _(label)  # a backward direction reads step t+1
         values = np.asarray(series["h" if name == "tanh" else name], dtype=np.float64)  # (T,)
         sc = _scale(kind, name, c_scale)
         fills = [colour(sc, v) if sc else "rgba(128,128,128,0.12)" for v in values]
@@ -122,7 +123,7 @@ def diagram_spec(kind: str, series: dict[str, np.ndarray], c_values: np.ndarray 
         steps[f"annotations[{len(notes)}].text"] = texts
         notes.append({"x": x, "y": y - 0.12, "text": texts[0], "showarrow": False,
                       "font": {"size": 20, "color": "#111"}, "bgcolor": "rgba(255,255,255,0.8)", "borderpad": 2})
-    notes.append({"x": 0.2, "y": 5.85, "xanchor": "left", "text": CAPTIONS[fam], "showarrow": False, "font": {"size": 13}})
+    notes.append({"x": 0.2, "y": 5.85, "xanchor": "left", "text": _(CAPTIONS[fam]), "showarrow": False, "font": {"size": 13}})
     layout = {"shapes": shapes, "annotations": notes, "height": 460, "showlegend": False,
               "title": {"text": title, "font": {"size": 15}} if title else None,
               "margin": {"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},

@@ -25,6 +25,7 @@ import numpy as np
 
 import cells
 
+from ..i18n import _
 from .scales import NAMES, scale_for
 from .text import plotly_text
 
@@ -77,7 +78,9 @@ def heatmap_spec(trace: cells.Trace, tokens: list[str] | None = None, layer: int
         H = a.shape[1]
         data.append({"type": "heatmap", "x": typed(x), "y0": offset, "dy": 1, "z": typed(np.asarray(a[::k]).T),  # (H, T')
                      "coloraxis": "coloraxis" + (str(axes.index(scales[name]) + 1) if axes.index(scales[name]) else ""),
-                     "name": name, "hovertemplate": f"{NAMES[name]}<br>t=%{{x}}, unit %{{customdata}}: %{{z:.3f}}<extra></extra>"})
+                     "name": name,
+                     "hovertemplate": _("{name}<br>t=%{{x}}, unit %{{customdata}}: %{{z:.3f}}<extra></extra>",
+                                        name=_(NAMES[name]))})
         ticks.append((offset + (H - 1) / 2, name))
         if offset:
             shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": offset - GAP / 2,
@@ -89,13 +92,13 @@ def heatmap_spec(trace: cells.Trace, tokens: list[str] | None = None, layer: int
         "colorbar": {"thickness": 8, "len": 0.9 / n, "y": 1 - i / n, "yanchor": "top", "x": 1.01,
                      "title": {"text": sc.label, "side": "right", "font": {"size": 9}}, "tickfont": {"size": 8}}}
         for i, sc in enumerate(axes)}
-    xaxis = {"domain": [0, 1], "title": {"text": "step t", "font": {"size": 9}}}
+    xaxis = {"domain": [0, 1], "title": {"text": _("step t"), "font": {"size": 9}}}
     if tokens is not None and T <= TOKEN_TICKS:
         xaxis = {"domain": [0, 1], "tickvals": list(range(T)), "ticktext": [plotly_text(t) for t in tokens],
                  "tickangle": -60, "tickfont": {"size": 9}}
     layout.update(
         xaxis=xaxis,
-        yaxis={"autorange": "reversed", "tickvals": [y for y, _ in ticks], "ticktext": [t for _, t in ticks],
+        yaxis={"autorange": "reversed", "tickvals": [y for y, _name in ticks], "ticktext": [t for _y, t in ticks],
                "tickfont": {"size": 12}, "zeroline": False, "showgrid": False},
         shapes=[{"type": "rect", "xref": "x", "yref": "paper", "x0": step - k / 2, "x1": step + k / 2,
                  "y0": 0, "y1": 1, "line": {"color": "black", "width": 1.5}, "fillcolor": "rgba(0,0,0,0)"}, *shapes],

@@ -15,6 +15,8 @@ import numpy as np
 
 import cells
 
+from ..i18n import N_
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -36,11 +38,11 @@ SIGMOID = Scale("Viridis", 0.0, 1.0, "σ ∈ [0, 1]")
 TANH = Scale("RdBu_r", -1.0, 1.0, "tanh ∈ [−1, 1]")
 BY_RANGE = {(0.0, 1.0): SIGMOID, (-1.0, 1.0): TANH}
 
-NAMES = {
-    "h": "h  hidden state", "c": "c  cell state",
-    "h←": "h←  backward hidden state", "h→": "h→  forward hidden state",
-    "i": "i  input gate", "f": "f  forget gate", "g": "g  candidate", "o": "o  output gate",
-    "r": "r  reset gate", "z": "z  update gate", "n": "n  candidate",
+NAMES = {  # each recorded quantity as a chart names it, shown as _(NAMES[name])
+    "h": N_("h  hidden state"), "c": N_("c  cell state"),
+    "h←": N_("h←  backward hidden state"), "h→": N_("h→  forward hidden state"),
+    "i": N_("i  input gate"), "f": N_("f  forget gate"), "g": N_("g  candidate"), "o": N_("o  output gate"),
+    "r": N_("r  reset gate"), "z": N_("z  update gate"), "n": N_("n  candidate"),
 }
 
 

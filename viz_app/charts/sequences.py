@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import _
 from .gradients import BG, _figure, _marker, _nums
 
 INPUT_DASHES = ("dot", "dash", "dashdot", "longdash")
@@ -23,13 +24,14 @@ def sequence_spec(x: np.ndarray, y: np.ndarray | None, colour: str = "#1c83e1", 
     t = list(range(len(x)))
     data = [{"type": "scatter", "mode": "lines", "x": t, "y": _nums(x[:, j]), "name": f"x{j}" if x.shape[1] > 1 else "x",
              "line": {"color": "#888", "width": 1.5, "dash": INPUT_DASHES[j % len(INPUT_DASHES)]},
-             "hovertemplate": "t=%{x}: %{y:.4g}<extra>input</extra>"} for j in range(min(x.shape[1], MAX_LINES))]
+             "hovertemplate": _("t=%{x}: %{y:.4g}<extra>input</extra>")} for j in range(min(x.shape[1], MAX_LINES))]
     if y is not None:
         y = np.asarray(y)
         data += [{"type": "scatter", "mode": "lines", "x": t, "y": _nums(y[:, k]),
                   "name": f"y{k}" if y.shape[1] > 1 else "y", "line": {"color": colour, "width": 2.2},
-                  "hovertemplate": "t=%{x}: %{y:.4g}<extra>output</extra>"} for k in range(min(y.shape[1], MAX_LINES))]
-    layout = {"xaxis": {"title": {"text": "step t"}, "range": [-0.5, len(x) - 0.5]}, "shapes": [_marker(step)],
+                  "hovertemplate": _("t=%{x}: %{y:.4g}<extra>output</extra>")}
+                 for k in range(min(y.shape[1], MAX_LINES))]
+    layout = {"xaxis": {"title": {"text": _("step t")}, "range": [-0.5, len(x) - 0.5]}, "shapes": [_marker(step)],
               "height": height, "showlegend": True, "margin": {"l": 45, "r": 10, "t": 30, "b": 40},
               "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 10}}, **BG}
     return {"data": data, "layout": layout}

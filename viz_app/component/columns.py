@@ -25,20 +25,35 @@ from ..charts.equations import equation_templates
 from ..charts.heatmaps import MAX_COLS, heatmap_spec, quantities, stride_for
 from ..charts.scales import NAMES
 from ..charts.text import visible
+from ..i18n import N_, _, _n
 from . import payload as p
 
 TOP_NEXT = {"compare": 5, "language_model": 10}  # next characters listed per step
+METRICS = {"dev_accuracy": N_("dev accuracy"), "test_accuracy": N_("test accuracy"),
+           "test_nats_per_char": N_("test nats per char"), "test_perplexity": N_("test perplexity"),
+           "vocab_with_vectors": N_("vocab with vectors"), "held_out_mse": N_("held out mse"),
+           "test_exact_match": N_("test exact match")}  # a model's metrics as the page names them
+CLASS_LABELS = {"negative": N_("negative"), "positive": N_("positive")}  # SST-2's; TREC's are codes (ABBR, …)
 
 
 def describe(model) -> str:
     """'LSTM · 12,345 parameters · dev accuracy 0.861'."""
-    parts = [model.kind.upper(), f"{int(model.num_params):,} parameters"]
-    parts += [f"{k.replace('_', ' ')} {v:.3g}" for k, v in model.metrics.items() if not k.startswith("early_stopping")]
+    parts = [model.kind.upper(), _n("{n:,} parameter", "{n:,} parameters", int(model.num_params))]
+    parts += [f"{_(METRICS[k]) if k in METRICS else k.replace('_', ' ')} {v:.3g}" for k, v in model.metrics.items()
+              if not k.startswith("early_stopping")]
     return " · ".join(parts)
 
 
+def label(name: str) -> str:
+    """A class label as the page shows it: translated where it is a word, visible whitespace."""
+    return _(CLASS_LABELS[name]) if name in CLASS_LABELS else visible(name)
+
+
+ORDINALS = {1: N_("{k}st"), 2: N_("{k}nd"), 3: N_("{k}rd"), 0: N_("{k}th")}  # "every 4th step"
+
+
 def _ordinal(k: int) -> str:
-    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
+    return _(ORDINALS[0 if 10 <= k % 100 <= 20 else k % 10 if k % 10 in (1, 2, 3) else 0], k=k)
 
 
 def _same_length(items: Sequence) -> int:
@@ -59,7 +74,7 @@ def _timeline(fig) -> dict:
 def _overflow(a, warning: str) -> str:
     if a.trace.finite:
         return warning
-    return (warning + " " if warning else "") + "Some states overflowed to inf/NaN (shown blank)."
+    return (warning + " " if warning else "") + _("Some states overflowed to inf/NaN (shown blank).")
 
 
 # -- Compare --------------------------------------------------------------------------------
@@ -70,34 +85,41 @@ def next_char_bars(model, a, k: int) -> dict:
     T = len(a.tokens)
     detail = []
     for t in range(T):
+        tok = visible(a.tokens[t + 1]) if t + 1 < T else ""
         if t + 1 == T:
-            detail.append("end of the text: nothing follows")
+            detail.append(_("end of the text: nothing follows"))
         elif s.actual[t] < 0:
-            detail.append(f"actual next «{visible(a.tokens[t + 1])}»: not in the vocabulary (read as <unk>; not scored)")
+            detail.append(_("actual next «{tok}»: not in the vocabulary (read as <unk>; not scored)", tok=tok))
+        elif (rank := np.flatnonzero(s.top[t] == s.actual[t])).size:
+            detail.append(_("actual next «{tok}»: p = {p:.4f} (rank {rank}, outlined)", tok=tok, p=s.p_actual[t],
+                            rank=rank[0] + 1))
         else:
-            rank = np.flatnonzero(s.top[t] == s.actual[t])
-            where = f"rank {rank[0] + 1}, outlined" if rank.size else f"not in the top {len(s.top[t])}"
-            detail.append(f"actual next «{visible(a.tokens[t + 1])}»: p = {s.p_actual[t]:.4f} ({where})")
-    return p.bars(f"top {s.top.shape[1]} next characters", s.top_p, vocab=[visible(v) for v in model.vocab],
+            detail.append(_("actual next «{tok}»: p = {p:.4f} (not in the top {k})", tok=tok, p=s.p_actual[t],
+                            k=len(s.top[t])))
+    return p.bars(_("top {k} next characters", k=s.top.shape[1]), s.top_p, vocab=[visible(v) for v in model.vocab],
                   ids=s.top, mark=s.actual, detail=detail, digits=3)
 
 
 def class_bars(model, a, per_prefix: np.ndarray | None = None) -> dict:
     """Class probabilities: after the whole text, or (per_prefix (T, C)) if the text ended at t."""
-    detail = [f"attention on this token: a_t = {w:.3f}" for w in a.attention] if a.attention is not None else None
+    detail = None if a.attention is None else [_("attention on this token: a_t = {w:.3f}", w=w) for w in a.attention]
+    labels = [label(l) for l in model.labels]
     if per_prefix is None:
-        return p.bars("class probabilities (after the whole text)", [a.probs], labels=[visible(l) for l in model.labels],
-                      detail=detail)
-    return p.bars("class probabilities if the text ended at t", per_prefix, labels=[visible(l) for l in model.labels],
-                  detail=detail)
+        return p.bars(_("class probabilities (after the whole text)"), [a.probs], labels=labels, detail=detail)
+    return p.bars(_("class probabilities if the text ended at t"), per_prefix, labels=labels, detail=detail)
 
 
 def io_curves(model, a) -> dict:
     """A numeric model's inputs and its read-out over time (cells.own models that have one)."""
     outputs = a.outputs
-    what = "the input x_t (grey)" + (" and the output y_t = W h_t + b" if outputs is not None else "")
+    captions = {  # (with outputs, more lines than drawn)
+        (False, False): N_("the input x_t (grey)"),
+        (True, False): N_("the input x_t (grey) and the output y_t = W h_t + b"),
+        (False, True): N_("the input x_t (grey); the first {n} of each"),
+        (True, True): N_("the input x_t (grey) and the output y_t = W h_t + b; the first {n} of each")}
+    what = captions[outputs is not None, a.embeddings.shape[1] > sc.MAX_LINES]
     return p.plotly(_timeline(sc.sequence_spec(a.embeddings, outputs, gc.COLOURS.get(model.kind.upper(), "#1c83e1"))),
-                    caption=what + (f"; the first {sc.MAX_LINES} of each" if a.embeddings.shape[1] > sc.MAX_LINES else ""))
+                    caption=_(what, n=sc.MAX_LINES))
 
 
 def state_heatmap(a, max_cols: int = MAX_COLS) -> dict:
@@ -105,7 +127,7 @@ def state_heatmap(a, max_cols: int = MAX_COLS) -> dict:
     rows = quantities(tr)
     orders = {name: {by: readout.unit_order(arr, by) for by in readout.UNIT_ORDERS[1:]} for name, arr in rows}
     return p.heatmap(_timeline(heatmap_spec(tr, a.tokens, max_cols=max_cols)),
-                     [{"name": name, "title": NAMES[name], "H": int(arr.shape[1])} for name, arr in rows],
+                     [{"name": name, "title": _(NAMES[name]), "H": int(arr.shape[1])} for name, arr in rows],
                      stride_for(tr.T, max_cols), orders)
 
 
@@ -126,8 +148,8 @@ def compare(text: str, items: Sequence[tuple[object, object, str]], max_cols: in
         panels += [p.text("strip", unknown=a.unknown), state_heatmap(a, max_cols)]
         columns.append(p.Column(model.kind.upper(), describe(model), _overflow(a, warning), panels))
     k = stride_for(T, max_cols)
-    note = "" if k == 1 else (f"{T:,} steps: the heatmaps show every {_ordinal(k)} step (the marker covers {k} steps); "
-                              "outputs and tokens follow every step.")
+    note = "" if k == 1 else _("{T:,} steps: the heatmaps show every {ordinal} step (the marker covers {k} steps); "
+                               "outputs and tokens follow every step.", T=T, ordinal=_ordinal(k), k=k)
     a0 = items[0][1]
     return p.document("compare", [visible(text[s:e]) for s, e in a0.spans], columns, note, unit_orders=True)
 
@@ -140,6 +162,25 @@ def prefix_patch(key: str, items: Sequence[tuple[object, object, np.ndarray]]) -
 
 # -- Attention ------------------------------------------------------------------------------
 
+RULES = {  # cells.attention_rules' rules by key, as the page names them: (label, row label, note)
+    "trained": (N_("additive (trained)"), N_("additive"), N_("W, b, v learned with the classifier")),
+    "additive": (N_("additive (untrained)"), N_("additive*"), N_("W, v ~ N(0, 1/fan_in) with seed {seed}, b = 0")),
+    "dot": (N_("dot product (untrained)"), N_("dot*"), N_("q = mean of the states h_1 … h_T (no trained query)")),
+    "scaled_dot": (N_("scaled dot product (untrained)"), N_("scaled dot*"),
+                   N_("q = mean of the states h_1 … h_T (no trained query)")),
+    "concat_linear": (N_("concat-linear (untrained)"), N_("concat-lin.*"), N_("w ~ N(0, 1/D) with seed {seed}, b = 0")),
+}
+
+
+def rule_names(r: attention_rules.Rule) -> tuple[str, str, str]:
+    """(label, row label, note) of a rule in the current language; cells' own words for a rule
+    the page does not know."""
+    if r.key not in RULES:
+        return r.label, r.row_label, r.note
+    lab, row, note = RULES[r.key]
+    return _(lab), _(row), _(note, seed=attention_rules.SEED)
+
+
 def rule_formula(r: attention_rules.Rule, k: int = 3) -> dict:
     """The rule's score at step t as a sum, its k largest terms named, and its softmax."""
     bd = attention_rules.breakdown(r, k)
@@ -147,17 +188,20 @@ def rule_formula(r: attention_rules.Rule, k: int = 3) -> dict:
     k, more = bd["idx"].shape[1], bd["n"] - bd["idx"].shape[1]
     sc, close = ("1/√D × (", ")") if r.scale != 1 else ("", "")
     names = " + ".join(f"{L}[{{idx.{j}:d}}]·{R}[{{idx.{j}:d}}]" for j in range(k)) + (" + …" if more else "")
-    vals = " + ".join(f"{{left.{j}:p}}×{{right.{j}:p}}" for j in range(k)) + (f" + {{rest:p}} ({more} more terms)" if more else "")
+    vals = " + ".join(f"{{left.{j}:p}}×{{right.{j}:p}}" for j in range(k)) + \
+        (" + {rest:p} " + _n("({n} more term)", "({n} more terms)", more) if more else "")
     s = np.asarray(r.scores, dtype=np.float64)
     Z = float(np.exp(s - s.max()).sum())
-    lines = [r.formula + "   at t = {t} «{tok}»",
-             f"s_t = {sc}Σ_{I} {L}_{I}·{R}_{I}{close}, {bd['n']} terms; the {k} largest:",
+    total = f"s_t = {sc}Σ_{I} {L}_{I}·{R}_{I}{close}"
+    lines = [_("{formula}   at t = {{t}} «{{tok}}»", formula=r.formula),
+             _("{sum}, {n} terms; the {k} largest:", sum=total, n=bd["n"], k=k),
              f"    = {sc}{names}{close}",
              f"    = {sc}{vals}{close} = {{s}}",
              f"a_t = exp(s_t − max s) / Σ_u exp(s_u − max s) = exp({{sm}}) / {Z:.3f} = {{a:4}}"]
     values = {"idx": bd["idx"].tolist(), "left": p.nums(bd["left"], 3), "right": p.nums(bd["right"], 3),
               "rest": p.nums(bd["rest"], 3), "s": p.nums(s, 4), "sm": p.nums(s - s.max(), 4), "a": p.nums(r.weights, 6)}
-    return p.formula(lines, values, title=f"{r.label} — {r.note}", digits=3, muted=not r.trained)
+    name, _row_label, note = rule_names(r)
+    return p.formula(lines, values, title=f"{name} — {note}", digits=3, muted=not r.trained)
 
 
 def attention(text: str, items: Sequence[tuple[object, object, str]], with_rules: bool = False) -> dict:
@@ -166,25 +210,28 @@ def attention(text: str, items: Sequence[tuple[object, object, str]], with_rules
     from ..charts import attention as attention_charts  # plotly.graph_objects: only when this view is used
 
     _same_length(items)
-    rules = [attention_rules.rules_for(m, a) for m, a, _ in items]
+    rules = [attention_rules.rules_for(m, a) for m, a, _warning in items]
     wmax = float(max(r[0].weights.max() for r in rules))  # one scale for the three columns
     a0 = items[0][1]
     columns = []
     for (m, a, warning), rs in zip(items, rules):
         shown = rs if with_rules else rs[:1]
-        panels = [p.bars("prediction", [a.probs], labels=[visible(l) for l in m.labels]),
+        panels = [p.bars(_("prediction"), [a.probs], labels=[label(l) for l in m.labels]),
                   p.text("full", p.pieces(text, a.spans), a.unknown, rs[0].weights, wmax,
-                         title=f"attention on the text ({rs[0].label})"),
+                         title=_("attention on the text ({rule})", rule=rule_names(rs[0])[0])),
                   p.plotly(_timeline(attention_charts.attention_bars(a.tokens, rs[0].weights, 0, wmax)))]
         if with_rules:
-            heat = attention_charts.rules_heatmap(a.tokens, [(r.row_label, r.weights) for r in rs])
-            panels.append(p.plotly(_timeline(heat), caption="Each rule's weights on the same states; * marks an untrained scorer."))
+            heat = attention_charts.rules_heatmap(a.tokens, [(rule_names(r)[1], r.weights) for r in rs])
+            panels.append(p.plotly(_timeline(heat), caption=_("Each rule's weights on the same states; * marks an "
+                                                              "untrained scorer.")))
         panels += [rule_formula(r) for r in shown]
         if not rs[0].trained:
-            warning = (warning + " " if warning else "") + "This model has no trained attention: every rule here is untrained."
+            warning = (warning + " " if warning else "") + _("This model has no trained attention: every rule here is "
+                                                             "untrained.")
         columns.append(p.Column(m.kind.upper(), describe(m), _overflow(a, warning), panels))
-    note = f"Bars and shading share one scale across the three models: 0 to {wmax:.3f}, the largest weight shown."
-    return p.document("attention", [visible(t) for t in a0.tokens], columns, note, step_label="token")
+    note = _("Bars and shading share one scale across the three models: 0 to {wmax:.3f}, the largest weight shown.",
+             wmax=wmax)
+    return p.document("attention", [visible(t) for t in a0.tokens], columns, note, step_label=_("token"))
 
 
 # -- Language model -------------------------------------------------------------------------
@@ -201,12 +248,12 @@ def language_model(text: str, items: Sequence[tuple[object, object, str]], note:
     for m, a, warning in items:
         s = readout.next_steps(m.vocab, a.tokens, a.next_token_probs, TOP_NEXT["language_model"])
         panels = [p.text("full", p.pieces(text, a.spans), a.unknown),
-                  p.formula(["after «{tok}» (t = {t}), the next character:"], {}),
+                  p.formula([_("after «{tok}» (t = {t}), the next character:")], {}),
                   next_char_bars(m, a, TOP_NEXT["language_model"]),
-                  p.formula(["running perplexity: {ppl}"], {"ppl": p.nums(s.perplexity, 3)}),
+                  p.formula([_("running perplexity: {ppl}")], {"ppl": p.nums(s.perplexity, 3)}),
                   p.plotly(_timeline(lm_charts.surprise_chart(a.tokens, s)))]
         columns.append(p.Column(m.kind.upper(), describe(m), _overflow(a, warning), panels))
-    return p.document("language_model", [visible(t) for t in a0.tokens], columns, note, step_label="character")
+    return p.document("language_model", [visible(t) for t in a0.tokens], columns, note, step_label=_("character"))
 
 
 # -- Cell -----------------------------------------------------------------------------------
@@ -216,11 +263,12 @@ def cell(text: str, model, a, layer: int, direction: int, unit: int, warning: st
     tr = a.trace
     lt = tr.layer(layer, direction)
     series = readout.unit_values(tr, layer, direction, unit)
-    where = f"layer {layer}{' backward' if direction else ''} · unit {unit}"
+    where = _("layer {layer} backward · unit {unit}", layer=layer, unit=unit) if direction else \
+        _("layer {layer} · unit {unit}", layer=layer, unit=unit)
     fig, steps = diagram_spec(tr.kind, series, lt.c, title=f"{model.kind.upper()} · {where}", reverse=direction == 1)
     lines, values = equation_templates(model.recurrent, tr, layer, direction, unit)
     panels = [p.text("strip", unknown=a.unknown), p.plotly(fig, marker=False, steps=steps),
-              p.formula(lines, values, title=f"This step, in numbers ({where})")]
+              p.formula(lines, values, title=_("This step, in numbers ({where})", where=where))]
     if model.level == "numeric":
         panels.insert(1, io_curves(model, a))
     column = p.Column(model.kind.upper(), describe(model), _overflow(a, warning), panels)
@@ -245,7 +293,9 @@ def _flow_series(model, a, e_dh: dict, e_dc: dict) -> list[tuple[str, np.ndarray
     for (l, d), dc in sorted(e_dc.items()):
         if l == top:
             series.append((f"{K} ‖dL/dc_t‖{arrow[d]}", np.linalg.norm(np.asarray(dc, np.float64), axis=1)))
-            series.append((f"{K} mean Π f after t{arrow[d]}", readout.forget_products(a.trace, l, d).mean(axis=1)))
+            # gradient_flow_spec reads the colour, the dashes and the width from K, "Π f" and "←"
+            series.append((_("{model} mean Π f after t{arrow}", model=K, arrow=arrow[d]),
+                           readout.forget_products(a.trace, l, d).mean(axis=1)))
     return series
 
 
@@ -265,8 +315,14 @@ def _flow_lines(e_dh: dict, e_dc: dict, top: int) -> tuple[list[str], dict]:
     return lines, values
 
 
-SHADES = {"integrated_gradients": "integrated gradients", "grad_x_input": "grad × input", "occlusion": "occlusion",
-          "attention": "attention"}  # what a classifier's text can be shaded by in the Gradients view
+SHADES = {"integrated_gradients": N_("integrated gradients"), "grad_x_input": N_("grad × input"),
+          "occlusion": N_("occlusion"), "attention": N_("attention")}  # what a classifier's text can be shaded by
+# in the Gradients view (shown as _(SHADES[k]))
+
+
+UNIT_GRADIENTS = {  # the caption of dL/dh_t per unit, by whether the model has two directions
+    False: N_("dL/dh_t per unit, the last layer; red +, blue −, full colour at ±{range:.3g}"),
+    True: N_("dL/dh_t per unit, the last layer (forward direction); red +, blue −, full colour at ±{range:.3g}")}
 
 
 def _attributions(m, a, e, text: str, shade: str, uniform: bool) -> tuple[list[dict], list[str]]:
@@ -276,26 +332,33 @@ def _attributions(m, a, e, text: str, shade: str, uniform: bool) -> tuple[list[d
     attention changes."""
     notes = []
     p_uniform = m.probs_with_attention(text, np.full(len(a.tokens), 1 / len(a.tokens)))
-    moved = f"p({e.target_label}) = {np.exp(e.logprob):.3f} with the trained attention, {p_uniform[e.target]:.3f} " \
-            f"with uniform attention ({p_uniform[e.target] - np.exp(e.logprob):+.3f})"
-    labels = [visible(l) for l in m.labels]
-    bars = p.bars("prediction with uniform attention", [p_uniform], labels=labels, detail=[moved] * len(a.tokens)) \
-        if uniform else p.bars("prediction", [a.probs], labels=labels)
+    p_trained = np.exp(e.logprob)
+    moved = _("p({label}) = {trained:.3f} with the trained attention, {uniform:.3f} with uniform attention "
+              "({change:+.3f})", label=label(e.target_label), trained=p_trained, uniform=p_uniform[e.target],
+              change=p_uniform[e.target] - p_trained)
+    labels = [label(l) for l in m.labels]
+    bars = p.bars(_("prediction with uniform attention"), [p_uniform], labels=labels, detail=[moved] * len(a.tokens)) \
+        if uniform else p.bars(_("prediction"), [a.probs], labels=labels)
     if "occlusion" not in e.saliency:
-        notes.append(f"occlusion left out: the text is longer than {MAX_OCCLUSION} tokens (one forward pass each)")
+        notes.append(_("occlusion left out: the text is longer than {n} tokens (one forward pass each)",
+                       n=MAX_OCCLUSION))
         shade = "integrated_gradients" if shade == "occlusion" else shade
     if shade == "attention":
         text_panel = p.text("full", p.pieces(text, a.spans), a.unknown, a.attention, float(a.attention.max()),
-                            title="attention on the text")
+                            title=_("attention on the text"))
     else:
         v = e.saliency[shade]
         text_panel = p.text("full", p.pieces(text, a.spans), a.unknown, v, float(np.abs(v).max()) or 1.0, diverging=True,
-                            title=f"{SHADES[shade]} on the text: red raises p({visible(e.target_label)}), blue lowers it")
-    rows = [("attention", a.attention)] + [(SHADES[k], v) for k, v in e.saliency.items()]
-    colours = ", ".join(f"{c} {label}" for c, (label, _) in zip(gc.MEASURE_COLOUR_NAMES, rows))
+                            title=_("{measure} on the text: red raises p({label}), blue lowers it",
+                                    measure=_(SHADES[shade]), label=label(e.target_label)))
+    rows = [(_(SHADES["attention"]), a.attention)] + [(_(SHADES[k]), v) for k, v in e.saliency.items()]
+    colours = ", ".join(_("{colour} {measure}", colour=_(c), measure=name)
+                        for c, (name, _values) in zip(gc.MEASURE_COLOUR_NAMES, rows))
     chart = p.plotly(_timeline(gc.attribution_bars_spec(a.tokens, rows)),
-                     caption=f"{colours}; each ÷ its largest |value|: up raises p(target) or draws attention, down lowers it")
-    notes += [f"Kendall τ(attention, |{SHADES[k]}|) = {kendall_tau(a.attention, np.abs(v)):.2f}" for k, v in e.saliency.items()]
+                     caption=_("{colours}; each ÷ its largest |value|: up raises p(target) or draws attention, down "
+                               "lowers it", colours=colours))
+    notes += [_("Kendall τ(attention, |{measure}|) = {tau:.2f}", measure=_(SHADES[k]),
+                tau=kendall_tau(a.attention, np.abs(v))) for k, v in e.saliency.items()]
     notes.append(moved)
     return [bars, text_panel, chart], notes
 
@@ -320,44 +383,49 @@ def gradients(text: str, items: Sequence[tuple], clip: float = 0.0, shade: str =
         if hasattr(e, "saliency"):  # a trained model's explanation
             # a language model's stop at the position explained: the loss does not depend on later steps
             dh, dc = ({k: _zero_padded(v, T) for k, v in d.items()} for d in (e.dh, e.dc))
-            meta = f"L = −log p({e.target_label} | text) = {-e.logprob:.4f}" if m.is_classifier else \
-                f"L = −log p(«{visible(e.target_label)}» | the {len(e.tokens)} characters before it) = {-e.logprob:.4f}"
+            meta = _("L = −log p({label} | text) = {loss:.4f}", label=label(e.target_label), loss=-e.logprob) \
+                if m.is_classifier else \
+                _("L = −log p(«{char}» | the {n} characters before it) = {loss:.4f}", char=visible(e.target_label),
+                  n=len(e.tokens), loss=-e.logprob)
             if m.is_classifier:
                 panels, notes = _attributions(m, a, e, text, shade, uniform)
             else:
                 C = m.connectivity(text)  # (P, P + 1), P = T − 1 unless capped; steps after P: no shading
                 rows = C / np.maximum(C.max(axis=1, keepdims=True), 1e-30)
                 if len(C) < T - 1:
-                    notes.append(f"connectivity shown for the first {len(C)} steps (one backward pass each)")
+                    notes.append(_("connectivity shown for the first {n} steps (one backward pass each)", n=len(C)))
                 panels.append(p.text("full", p.pieces(text, a.spans), a.unknown, rows, 1.0,
-                                     title="connectivity: how much predicting the character after t depends on each "
-                                           "earlier one (‖∂ log p / ∂e‖, row-scaled)"))
+                                     title=_("connectivity: how much predicting the character after t depends on each "
+                                             "earlier one (‖∂ log p / ∂e‖, row-scaled)")))
             grad_norm = e.recurrent_grad_norm
         else:  # untrained cells: no output, so the loss is the last state's sum
             g = e
             dh = {(lg.layer, lg.direction): lg.dh for lg in g.layers}
             dc = {(lg.layer, lg.direction): lg.dc for lg in g.layers if lg.dc is not None}
-            meta = "L = Σ_i h_{T−1,i}: this model has no class or next-character output to explain, so this follows " \
-                "the last state back"
+            meta = _("L = Σ_i h_{T−1,i}: this model has no class or next-character output to explain, so this "
+                     "follows the last state back")
             grad_norm = float(np.sqrt(sum(float((np.asarray(v, np.float64) ** 2).sum()) for v in g.params.values())))
             if not g.finite:
-                warning = (warning + " " if warning else "") + "Some gradients overflowed to inf/NaN: the cell explodes."
+                warning = (warning + " " if warning else "") + _("Some gradients overflowed to inf/NaN: the cell "
+                                                                 "explodes.")
         overlay += _flow_series(m, a, dh, dc)
         panels.append(p.plotly(_timeline(gc.unit_gradients_spec(dh[(top, 0)])),
-                               caption="dL/dh_t per unit, the last layer" + (" (forward direction)" if len(dh) > 1 else "") +
-                                       f"; red +, blue −, full colour at ±{gc.symmetric_range(dh[(top, 0)]):.3g}"))
+                               caption=_(UNIT_GRADIENTS[len(dh) > 1], range=gc.symmetric_range(dh[(top, 0)]))))
         lines, values = _flow_lines(dh, dc, top)
         if clip > 0:
             scale = min(1.0, clip / grad_norm) if grad_norm > 0 else 1.0
-            notes.append(f"clip_grad_norm_(max_norm={clip:g}): ‖∇L‖ of the recurrent weights {grad_norm:.4g} → "
-                         f"{grad_norm * scale:.4g} (× {scale:.3g})")
+            notes.append(_("clip_grad_norm_(max_norm={clip:g}): ‖∇L‖ of the recurrent weights {norm:.4g} → "
+                           "{clipped:.4g} (× {scale:.3g})", clip=clip, norm=grad_norm, clipped=grad_norm * scale,
+                           scale=scale))
         else:
-            notes.append(f"‖∇L‖ of the recurrent weights = {grad_norm:.4g} (set a clipping threshold to see it clipped)")
-        panels.append(p.formula(["at t = {t} «{tok}», the last layer:"] + lines + notes, values, digits=4))
+            notes.append(_("‖∇L‖ of the recurrent weights = {norm:.4g} (set a clipping threshold to see it "
+                           "clipped)", norm=grad_norm))
+        panels.append(p.formula([_("at t = {t} «{tok}», the last layer:")] + lines + notes, values, digits=4))
         columns.append(p.Column(m.kind.upper(), meta, _overflow(a, warning), panels))
     wide = [p.plotly(_timeline(gc.gradient_flow_spec(np.arange(T), overlay, tokens, colours=gc.COLOURS, height=320,
-                                                title="gradient norm (log)")),
-                     caption="How far the loss's gradient reaches back: a line that falls steeply to the left vanishes. "
-                             "Dashed: ‖dL/dc_t‖ (the LSTM's cell-state path); dotted: how much its forget gates keep.")]
+                                                title=_("gradient norm (log)"))),
+                     caption=_("How far the loss's gradient reaches back: a line that falls steeply to the "
+                               "left vanishes. Dashed: ‖dL/dc_t‖ (the LSTM's cell-state path); dotted: how much its "
+                               "forget gates keep."))]
     return p.document("gradients", tokens, columns, step_label="t", wide=wide)
 

@@ -19,9 +19,21 @@ import numpy as np
 
 from cells.readout import UNIT_ORDERS
 
+from ..i18n import N_, _
+
 VERSION = 1
-UNIT_ORDER_LABELS = {"stored": "as stored", "variance": "by variance over the text",
-                     "pc1": "by the first principal component"}
+UNIT_ORDER_LABELS = {"stored": N_("as stored"), "variance": N_("by variance over the text"),
+                     "pc1": N_("by the first principal component")}
+
+
+def strings() -> dict[str, str]:
+    """What scope.js itself writes, in the current language; {name}s are filled in the browser."""
+    return {"play": _("▶ Play"), "pause": _("⏸ Pause"), "units": _("units:"), "time_step": _("time step"),
+            "no_quantity": _("This cell has no {name}."), "few_units": _("This layer has only {H} units."),
+            "unit_over_time": _("{title}, unit {unit} over time (click another row to change; the same unit index "
+                                "in every column)"),
+            "unknown": _("{t} (not in the vocabulary: read as <unk>)"),
+            "not_drawn": _("The charts could not be drawn: {error}")}
 
 
 def nums(a, digits: int = 6, significant: bool = False) -> list:
@@ -53,10 +65,11 @@ def document(view: str, tokens: Sequence[str], columns: Sequence[Column], note: 
              unit_orders: bool = False, wide: Sequence[dict] = ()) -> dict:
     """The envelope: the view's name, T and the step's token labels (visible text), a note
     above the columns, whether to offer the unit-order control, panels across all columns
-    (wide, above them), and the columns."""
+    (wide, above them), the columns, and the component's own words (`strings`), all in the
+    current language."""
     return {"v": VERSION, "view": view, "T": len(tokens), "tokens": list(tokens), "step_label": step_label,
-            "note": note, "wide": list(wide),
-            "unit_orders": [[k, UNIT_ORDER_LABELS[k]] for k in UNIT_ORDERS] if unit_orders else None,
+            "note": note, "wide": list(wide), "strings": strings(),
+            "unit_orders": [[k, _(UNIT_ORDER_LABELS[k])] for k in UNIT_ORDERS] if unit_orders else None,
             "columns": [{"title": c.title, "meta": c.meta, "warning": c.warning, "panels": list(c.panels)}
                         for c in columns]}
 

@@ -43,6 +43,20 @@ function num(x, digits) {
 
 const clamp = (t, T) => Math.max(0, Math.min(T - 1, t | 0));
 
+// The component's own words come in the payload, in the page's language (payload.strings
+// in Python); these English ones stand in for a payload that lacks them.
+const STRINGS = {
+  play: "▶ Play", pause: "⏸ Pause", units: "units:", time_step: "time step",
+  no_quantity: "This cell has no {name}.", few_units: "This layer has only {H} units.",
+  unit_over_time: "{title}, unit {unit} over time (click another row to change; the same unit index in every column)",
+  unknown: "{t} (not in the vocabulary: read as <unk>)", not_drawn: "The charts could not be drawn: {error}",
+};
+
+function say(P, key, params) {
+  const text = (P && P.strings && P.strings[key]) || STRINGS[key];
+  return text.replace(/\{(\w+)\}/g, (m, name) => (params && name in params ? String(params[name]) : m));
+}
+
 function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyReady) {
@@ -116,7 +130,7 @@ function textPanel(spec, scope, parent) {
       if (i < 0) { box.append(document.createTextNode(piece)); continue; }
       const s = el("span", "rs-tok" + (unk.has(i) ? " rs-unk" : ""), piece);
       s.dir = "auto";
-      s.title = "t = " + i + (unk.has(i) ? " (not in the vocabulary: read as <unk>)" : "");
+      s.title = unk.has(i) ? say(scope.P, "unknown", { t: "t = " + i }) : "t = " + i;
       s.addEventListener("click", () => scope.step(i));
       box.append(s);
       spans[i] = s;
@@ -303,11 +317,11 @@ function heatmapPanel(spec, scope, parent) {
     const i = spec.rows.findIndex((r) => r.name === name);
     if (unitPlot) { unitPlot.destroy(); unitPlot = null; unitBox.replaceChildren(); }
     if (i < 0 || unit >= spec.rows[i].H) {
-      unitNote.textContent = i < 0 ? "This cell has no " + name + "." : "This layer has only " + spec.rows[i].H + " units.";
+      unitNote.textContent = i < 0 ? say(scope.P, "no_quantity", { name: name }) : say(scope.P, "few_units", { H: spec.rows[i].H });
       return;
     }
     const axis = spec.fig.layout[spec.fig.data[i].coloraxis];
-    unitNote.textContent = spec.rows[i].title + ", unit " + unit + " over time (click another row to change; the same unit index in every column)";
+    unitNote.textContent = say(scope.P, "unit_over_time", { title: spec.rows[i].title, unit: unit });
     const line = { data: [{ type: "scatter", mode: "lines", x: Array.from(steps), y: Array.from(stored[i][unit]),
       line: { color: "#ff4b4b", width: 2 }, hovertemplate: "t=%{x}: %{y:.3f}<extra></extra>" }],
       layout: { height: 150, margin: { l: 40, r: 10, t: 6, b: 24 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
@@ -334,14 +348,14 @@ class Scope {
     this.root = el("div", "rs-scope");
     this.root.dataset.testid = "rs-scope";
     const controls = el("div", "rs-controls");
-    this.play = el("button", "rs-play", "▶ Play");
+    this.play = el("button", "rs-play", say(null, "play"));
     this.play.type = "button";
     this.slider = el("input", "rs-slider");
     Object.assign(this.slider, { type: "range", min: "0", max: "0", value: "0", step: "1" });
-    this.slider.setAttribute("aria-label", "time step");
+    this.slider.setAttribute("aria-label", say(null, "time_step"));
     this.stepText = el("span", "rs-step-text");
     this.stepText.dir = "auto";
-    this.orderBox = el("label", "rs-order", "units: ");
+    this.orderBox = el("label", "rs-order", say(null, "units") + " ");
     this.orderSelect = el("select");
     this.orderBox.append(this.orderSelect);
     controls.append(this.play, this.slider, this.stepText, this.orderBox);
@@ -382,6 +396,7 @@ class Scope {
     const same = this.P !== null && shape(this.P) === shape(P);
     if (!same) this.destroyPanels();
     this.P = P;
+    this.speak();
     this.colours = themeOf(this.root);
     this.slider.max = String(P.T - 1);
     this.note.textContent = P.note || "";
@@ -416,10 +431,22 @@ class Scope {
       return col;
     });
     this.ready = Promise.all(this.cols.flatMap((c) => c.panels).concat(this.widePanels).map((p) => p.ready))
-      .catch((e) => { this.note.textContent = "The charts could not be drawn: " + e.message; });
+      .catch((e) => { this.note.textContent = say(P, "not_drawn", { error: e.message }); });
     (patches.get(this.key) || []).forEach((p) => this.patch(p));
     if (this.unit) this.selectUnit(this.unit.name, this.unit.unit);
     this.showColumns();
+  }
+
+  // The shell's words in the payload's language (a new payload may bring another).
+  speak() {
+    this.playLabel(this.timer === null ? "play" : "pause");
+    this.slider.setAttribute("aria-label", say(this.P, "time_step"));
+    this.orderBox.firstChild.textContent = say(this.P, "units") + " ";
+  }
+
+  playLabel(key) { // "▶ Play" on the button; "Play" for a screen reader
+    this.play.textContent = say(this.P, key);
+    this.play.setAttribute("aria-label", say(this.P, key).replace(/^\S+\s+/, ""));
   }
 
   // Presentation mode (viz_app/present.py): larger type and marks, and perhaps one column only.
@@ -494,15 +521,13 @@ class Scope {
     if (this.t >= this.P.T - 1) this.show(0);
     const ms = Math.max(30, Math.min(400, 12000 / this.P.T)); // a whole text in about 12 s
     this.timer = setInterval(() => (this.t >= this.P.T - 1 ? this.pause() : this.show(this.t + 1)), ms);
-    this.play.textContent = "⏸ Pause";
-    this.play.setAttribute("aria-label", "pause");
+    this.playLabel("pause");
     this.root.dataset.playing = "1";
   }
 
   pause() {
     if (this.timer !== null) { clearInterval(this.timer); this.timer = null; }
-    this.play.textContent = "▶ Play";
-    this.play.setAttribute("aria-label", "play");
+    this.playLabel("play");
     delete this.root.dataset.playing;
     this.scheduleReport();
   }
