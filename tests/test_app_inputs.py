@@ -117,7 +117,7 @@ def test_plain_messages_show_exactly_their_text():
 
 
 def test_a_model_refusing_the_text_is_a_plain_message_not_a_traceback(monkeypatch):
-    def refuse(*args):
+    def refuse(*args, **kwargs):
         raise ValueError(f"the text {HOSTILE!r} has no tokens the model can read")
 
     monkeypatch.setattr(cache, "compare_payload", refuse)

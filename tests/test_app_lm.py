@@ -66,7 +66,7 @@ def test_generation_is_reproducible_with_a_seed_and_changes_with_it():
 def test_each_generated_text_can_be_stepped_into():
     at = run(view="language_model", task="shakespeare")
     texts = generated(at)
-    at.radio(key="lm_source").set_value("LSTM's text").run()
+    at.radio(key="lm_source").set_value("lstm").run()
     ok(at)
     full = _of(payload(at)["columns"][0], "text")[0]
     assert "".join(s for s, _ in full["pieces"]) == texts[1] and payload(at)["T"] == len(texts[1])
@@ -95,7 +95,7 @@ def test_bad_generation_input_gives_a_message_not_a_traceback(widgets, expect):
         greedy = cells.load_model("shakespeare-lstm").generate("ROMEO:", n=20, temperature=0)
         assert texts[1] == greedy
     if widgets.get("lm_prefix_shakespeare") == "":
-        at.radio(key="lm_source").set_value("GRU's text").run()
+        at.radio(key="lm_source").set_value("gru").run()
         ok(at)
         assert payload(at)["tokens"][0] == "⏎"  # the newline read first, made visible
 
@@ -128,7 +128,7 @@ def test_unknown_prefix_characters_are_marked_and_never_scored():
     at = run({"lm_prefix_shakespeare": "ab☃"}, view="language_model", task="shakespeare")
     text = generated(at)[1]
     assert text.startswith("ab☃") and "<unk>" not in text[3:]
-    at.radio(key="lm_source").set_value("LSTM's text").run()
+    at.radio(key="lm_source").set_value("lstm").run()
     col = payload(at)["columns"][1]
     assert _of(col, "text")[0]["unknown"] == [2]
     bars, = _of(col, "bars")

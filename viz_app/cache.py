@@ -7,6 +7,11 @@ dataclasses. For YOURS (what a session uploaded or trained) the same functions k
 their results in that session's own memo (viz_app.yours), never in a shared cache, so
 no other session can reach them and they go when the session does.
 
+What holds interface text (a payload's titles, labels, notes) is made in one language and
+keyed by it: the caller passes `lang=i18n.current()` and `speaks` runs the function in that
+language, so a 中文 session never gets an English payload from a cache, nor the reverse.
+Numbers need no language.
+
 A model that cannot be loaded raises cells.checkpoint.CheckpointError, which the
 view shows as a clear error: there are no stand-ins.
 """
@@ -25,8 +30,9 @@ from cells import zoo
 
 from cells import own
 
-from . import checks, sessions, yours
+from . import checks, i18n, sessions, yours
 from .component import columns, padding, payload
+from .i18n import _
 from .tasks import KINDS, SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig
 
 
@@ -47,14 +53,28 @@ def cached(max_entries: int, data: bool = False):
         shared = (st.cache_data if data else st.cache_resource)(max_entries=max_entries, show_spinner=False)(fn)
 
         @functools.wraps(fn)
-        def call(task: str, *args):
+        def call(task: str, *args, **kwargs):
             if task == YOURS:
-                return yours.memo(sessions.current(), (fn.__name__, *args), lambda: fn(task, *args))
-            return shared(task, *args)
+                key = (fn.__name__, *args, *sorted(kwargs.items()))
+                return yours.memo(sessions.current(), key, lambda: fn(task, *args, **kwargs))
+            return shared(task, *args, **kwargs)
 
         return call
 
     return wrap
+
+
+def speaks(fn):
+    """For a cached function whose result holds interface text: its keyword `lang` is part of
+    the cache key, and it runs in that language. Callers pass lang=i18n.current(); a caller
+    that does not (written before the key) gets the session's language, which is the same."""
+    @functools.wraps(fn)
+    def call(*args, lang: str | None = None, **kwargs):
+        lang = lang if lang in i18n.LANGS else i18n.current()
+        with i18n.using(lang):
+            return fn(*args, lang=lang, **kwargs)
+
+    return call
 
 
 def shelf() -> yours.Shelf | None:
@@ -110,7 +130,7 @@ def analyses(task: str, cfg: UntrainedConfig, text: str) -> list[zoo.Analysis]:
 
 def _warning(task: str, cfg: UntrainedConfig, kind: str) -> str:
     if task == UNTRAINED and cfg.forget_bias and kind != "lstm":
-        return f"A {kind.upper()} has no forget gate: the forget-bias slider changes only the LSTM."
+        return _("A {kind} has no forget gate: the forget-bias slider changes only the LSTM.", kind=kind.upper())
     return ""
 
 
@@ -120,11 +140,13 @@ def _columns(task: str, cfg: UntrainedConfig, text: str) -> list[tuple]:
     return [(m, a, _warning(task, cfg, m.kind)) for m, a in zip(models(task, cfg), analyses(task, cfg, text))]
 
 
+@speaks
 @cached(max_entries=16)
-def compare_payload(task: str, cfg: UntrainedConfig, text: str) -> tuple[str, str, int]:
+def compare_payload(task: str, cfg: UntrainedConfig, text: str, *, lang: str) -> tuple[str, str, int]:
     """(payload JSON, its key, T) for the Compare view."""
     cols = _columns(task, cfg, text)
-    return payload.encode(columns.compare(text, cols)), _key("compare", task, settings(task, cfg), text), cols[0][1].trace.T
+    return payload.encode(columns.compare(text, cols)), _key("compare", task, settings(task, cfg), text, lang), \
+        cols[0][1].trace.T
 
 
 def prefix_pending(task: str, text: str) -> bool:
@@ -132,34 +154,39 @@ def prefix_pending(task: str, text: str) -> bool:
     return task in zoo.CLASSIFIER_TASKS and analyze(task, KINDS[0], UntrainedConfig(), text).trace.T <= zoo.MAX_PREFIXES
 
 
+@speaks
 @cached(max_entries=16)
-def prefix_update(task: str, text: str, key: str) -> dict:
+def prefix_update(task: str, text: str, key: str, *, lang: str) -> dict:
     """The patch that swaps the classifiers' final probabilities for per-prefix ones:
     one analysis per prefix, so it is sent after the columns are on screen."""
     cols = _columns(task, UntrainedConfig(), text)
-    return columns.prefix_patch(key, [(m, a, m.prefix_probs(text)) for m, a, _ in cols])
+    return columns.prefix_patch(key, [(m, a, m.prefix_probs(text)) for m, a, _warning in cols])
 
 
+@speaks
 @cached(max_entries=16)
-def attention_payload(task: str, text: str, with_rules: bool) -> tuple[str, str, int]:
+def attention_payload(task: str, text: str, with_rules: bool, *, lang: str) -> tuple[str, str, int]:
     cols = _columns(task, UntrainedConfig(), text)
     doc = columns.attention(text, cols, with_rules)
-    return payload.encode(doc), _key("attention", task, text, with_rules), cols[0][1].trace.T
+    return payload.encode(doc), _key("attention", task, text, with_rules, lang), cols[0][1].trace.T
 
 
+@speaks
 @cached(max_entries=16)
-def lm_payload(task: str, text: str, note: str = "") -> tuple[str, str, int]:
+def lm_payload(task: str, text: str, note: str = "", *, lang: str) -> tuple[str, str, int]:
     cols = _columns(task, UntrainedConfig(), text)
-    return payload.encode(columns.language_model(text, cols, note)), _key("lm", task, text, note), cols[0][1].trace.T
+    return payload.encode(columns.language_model(text, cols, note)), _key("lm", task, text, note, lang), \
+        cols[0][1].trace.T
 
 
+@speaks
 @cached(max_entries=16)
 def cell_payload(task: str, cfg: UntrainedConfig, kind: str, layer: int, direction: int, unit: int,
-                 text: str) -> tuple[str, str, int]:
+                 text: str, *, lang: str) -> tuple[str, str, int]:
     cfg = settings(task, cfg)
     m, a = model(task, kind, cfg), analyze(task, kind, cfg, text)
     doc = columns.cell(text, m, a, layer, direction, unit, _warning(task, cfg, kind))
-    return payload.encode(doc), _key("cell", task, cfg, kind, layer, direction, unit, text), a.trace.T
+    return payload.encode(doc), _key("cell", task, cfg, kind, layer, direction, unit, text, lang), a.trace.T
 
 
 @cached(max_entries=64, data=True)
@@ -194,13 +221,14 @@ def gradients(task: str, cfg: UntrainedConfig, text: str, target: str | int | No
     return [one(m, a) for m, a in zip(models(task, cfg), analyses(task, cfg, text))]
 
 
+@speaks
 @cached(max_entries=16)
 def gradients_payload(task: str, cfg: UntrainedConfig, text: str, target: str | int | None, clip: float,
-                      shade: str = "integrated_gradients", uniform: bool = False) -> tuple[str, str, int]:
+                      shade: str = "integrated_gradients", uniform: bool = False, *, lang: str) -> tuple[str, str, int]:
     cols = [(m, a, w, e) for (m, a, w), e in zip(_columns(task, cfg, text), gradients(task, cfg, text, target))]
     doc = columns.gradients(text, cols, clip, shade, uniform)
-    return payload.encode(doc), _key("gradients", task, settings(task, cfg), text, target, clip, shade, uniform), \
-        cols[0][1].trace.T
+    return payload.encode(doc), _key("gradients", task, settings(task, cfg), text, target, clip, shade, uniform,
+                                     lang), cols[0][1].trace.T
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -210,10 +238,11 @@ def padding_reading(task: str, kind: str, sentences: tuple[str, ...]) -> padding
     return padding.read(model(task, kind), sentences)
 
 
+@speaks
 @st.cache_resource(max_entries=16, show_spinner=False)
-def padding_payload(task: str, kind: str, sentences: tuple[str, ...]) -> tuple[str, str, int]:
+def padding_payload(task: str, kind: str, sentences: tuple[str, ...], *, lang: str) -> tuple[str, str, int]:
     r = padding_reading(task, kind, sentences)
-    return payload.encode(padding.padding_doc(model(task, kind), r)), _key("padding", task, kind, sentences), r.T
+    return payload.encode(padding.padding_doc(model(task, kind), r)), _key("padding", task, kind, sentences, lang), r.T
 
 
 # -- Seq2seq and Shapes: the bundled dates encoder–decoders, read with the views' own inputs
@@ -239,14 +268,16 @@ def seq2seq_reading(source: str, beam: int, target: str | None) -> s2s.Reading:
     return s2s.read(seq2seq_models(), source, beam, target)
 
 
+@speaks
 @st.cache_resource(max_entries=16, show_spinner=False)
-def seq2seq_payload(source: str, beam: int, target: str | None) -> tuple[str, str, int]:
+def seq2seq_payload(source: str, beam: int, target: str | None, *, lang: str) -> tuple[str, str, int]:
     r = seq2seq_reading(source, beam, target)
-    return payload.encode(s2s.seq2seq_doc(seq2seq_models(), r)), _key("seq2seq", source, beam, target), r.T
+    return payload.encode(s2s.seq2seq_doc(seq2seq_models(), r)), _key("seq2seq", source, beam, target, lang), r.T
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def shapes(kind: str) -> tuple:
+@speaks
+@st.cache_resource(max_entries=8, show_spinner=False)
+def shapes(kind: str, *, lang: str) -> tuple:
     """The Shapes view's four diagrams for one cell kind, each fed by a bundled model:
     N vs 1 (SST-2), N vs N (Shakespeare), 1 vs N (Jay Chou lyrics), N vs M (dates)."""
     return (s2s.shape_n_to_1(model("sst2", kind)), s2s.shape_n_to_n(model("shakespeare", kind)),

@@ -13,6 +13,7 @@ from cells import export
 from cells.checkpoint import CheckpointError
 
 from .. import cache, checks, present, state
+from ..i18n import _, _n
 from ..component.mount import patch, scope
 from ..tasks import TASKS, YOURS, UntrainedConfig
 
@@ -28,22 +29,24 @@ def load_models(sel: Selection) -> list | None:
     """RNN, LSTM, GRU for the task (YOURS: the models the session opened); None, with the
     reason on the page, if a checkpoint fails its checks or nothing is open."""
     if not cache.kinds(sel.task):
-        checks.show([checks.info("No model of yours is open in this tab: upload one under \"Open your model\" in "
-                                 "the sidebar, or train some in the Training lab and open them from there.")])
+        checks.show([checks.info(_("No model of yours is open in this tab: upload one under \"Open your model\" in "
+                                   "the sidebar, or train some in the Training lab and open them from there."))])
         return None
     if (shelf := cache.shelf() if sel.task == YOURS else None) is not None:
-        st.caption(checks.plain(f"Your model: {shelf.source}. {shelf.report}"))  # plain: a file name is the user's
+        # plain: a file name is the user's
+        st.caption(checks.plain(_("Your model: {source}. {report}", source=shelf.source, report=shelf.report)))
     try:
         return cache.models(sel.task, sel.cfg)
     except CheckpointError as e:  # the model's name and what is wrong, not the server's paths
-        checks.show([checks.error(f"The bundled model {e.name} could not be loaded, so this view cannot be drawn: "
-                                  f"its checkpoint {e.problem}. Reinstall rnnscope to restore it.")])
+        checks.show([checks.error(_("The bundled model {name} could not be loaded, so this view cannot be drawn: its "
+                                    "checkpoint {problem}. Reinstall rnnscope to restore it.", name=e.name,
+                                    problem=e.problem))])
         return None
 
 
 def checked_text(sel: Selection, model) -> checks.Checked | None:
     """The text bounded for this task's models, its messages shown; None when there is nothing to read."""
-    unit = {"char": "character", "word": "word token", "numeric": "step"}[model.level]
+    unit = {"char": "character", "word": "word token", "numeric": "step"}[model.level]  # a key of checks.TOO_LONG
     try:
         c = checks.check_text(sel.text, model.tokenize, unit)
     except ValueError as e:  # numbers that do not parse: where and why
@@ -76,13 +79,18 @@ def reading_notes(a) -> list[checks.Message]:
     """What the model read differently from what was typed: <unk> tokens, base forms."""
     out = []
     if a.unknown and len(a.unknown) == len(a.tokens):
-        out.append(checks.warning("None of these tokens are in the model's vocabulary: it reads ⟨unk⟩ at every step."))
+        out.append(checks.warning(_("None of these tokens are in the model's vocabulary: it reads ⟨unk⟩ at every "
+                                    "step.")))
     elif a.unknown:
-        out.append(checks.info(f"{len(a.unknown)} of {len(a.tokens)} tokens are not in the vocabulary (dotted underline); "
-                               "the model reads ⟨unk⟩ there."))
+        out.append(checks.info(_n("{n} of {total} tokens is not in the vocabulary (dotted underline); the model reads "
+                                  "⟨unk⟩ there.",
+                                  "{n} of {total} tokens are not in the vocabulary (dotted underline); the model "
+                                  "reads ⟨unk⟩ there.", len(a.unknown), total=len(a.tokens))))
     if a.read_as:
         words = ", ".join(f"{a.tokens[i]} → {w}" for i, w in sorted(a.read_as.items()))
-        out.append(checks.info(f"{len(a.read_as)} word(s) outside the vocabulary are read as a known base form: {words}"))
+        out.append(checks.info(_n("{n} word outside the vocabulary is read as a known base form: {words}",
+                                  "{n} words outside the vocabulary are read as a known base form: {words}",
+                                  len(a.read_as), words=words)))
     return out
 
 
@@ -105,15 +113,15 @@ def _stepper(payload: str, key: str, T: int, later: Callable[[], dict] | None) -
         state.set_step(min(t, T - 1))
 
 
-def downloads(analyses: dict[str, object] | list, stem: str, key: str, pick: str = "Model") -> None:
+def downloads(analyses: dict[str, object] | list, stem: str, key: str, pick: str | None = None) -> None:
     """analyses: label -> what model.analyze(text) returned (anything with .trace and .tokens),
     or the task's models' analyses in cache.kinds(task) order (stem is the task then); `pick`
-    names what the labels are. Files are made on click."""
+    names what the labels are (default "Model", translated). Files are made on click."""
     if isinstance(analyses, list):
         analyses = dict(zip((k.upper() for k in cache.kinds(stem)), analyses))
-    with st.expander("Download the traces (JSON, NPZ, CSV)"):
-        label = st.radio(pick, list(analyses), horizontal=True, key=f"{key}_dl_model") if len(analyses) > 1 \
-            else next(iter(analyses))
+    with st.expander(_("Download the traces (JSON, NPZ, CSV)")):
+        label = next(iter(analyses)) if len(analyses) == 1 else \
+            st.radio(pick or _("Model"), list(analyses), horizontal=True, key=f"{key}_dl_model")
         a = analyses[label]
         name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{stem}-{label}".lower())
         c1, c2, c3 = st.columns(3)
@@ -123,10 +131,10 @@ def downloads(analyses: dict[str, object] | list, stem: str, key: str, pick: str
                            key=f"{key}_dl_npz", on_click="ignore")
         c3.download_button("CSV", lambda: export.to_csv(a.trace, a.tokens), f"{name}.trace.csv", "text/csv",
                            key=f"{key}_dl_csv", on_click="ignore")
-        st.caption("JSON and NPZ hold every array of the trace: read them back with `cells.Trace.from_json` "
-                   "and `cells.Trace.load_npz`. The CSV has one row per (layer, direction, step, unit) with "
-                   "columns layer, direction, step, token, unit, h, then c and the gates (LSTM i f g o, GRU r z n); "
-                   "read it with `cells.export.read_csv`. Each chart's camera icon saves it as PNG.")
+        st.caption(_("JSON and NPZ hold every array of the trace: read them back with `cells.Trace.from_json` "
+                     "and `cells.Trace.load_npz`. The CSV has one row per (layer, direction, step, unit) with "
+                     "columns layer, direction, step, token, unit, h, then c and the gates (LSTM i f g o, GRU r z n); "
+                     "read it with `cells.export.read_csv`. Each chart's camera icon saves it as PNG."))
 
 
 def switch_task(task: str) -> None:
@@ -140,7 +148,7 @@ def switch_task(task: str) -> None:
 
 
 def task_hint(wanted: tuple[str, ...], what: str) -> None:
-    """Say which tasks this view is for, with a button for each."""
-    checks.show([checks.info(f"{what} Pick one of these tasks:")])
+    """Say which tasks this view is for (`what`: a sentence, translated), with a button for each."""
+    checks.show([checks.info(_("{what} Pick one of these tasks:", what=what))])
     for c, task in zip(st.columns(len(wanted) + 2), wanted):
-        c.button(TASKS[task].label, key=f"goto_{task}", on_click=switch_task, args=(task,))
+        c.button(_(TASKS[task].label), key=f"goto_{task}", on_click=switch_task, args=(task,))
