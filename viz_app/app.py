@@ -19,6 +19,7 @@ with st.sidebar:
     preload()  # plotly.js (1.5 MB) loads in the browser while the views import and compute below
 
 from viz_app import cache, checks, i18n, present, sources, state  # noqa: E402  (after the preload, on purpose: these imports take 0.2 s)
+from viz_app.i18n import _  # noqa: E402
 from viz_app.tasks import SINE, TASKS, UNTRAINED, YOURS, UntrainedConfig  # noqa: E402
 from viz_app.views import attention, cell, compare, gradients, lab, language_model, padding, seq2seq, shapes  # noqa: E402
 from viz_app.views.common import Selection  # noqa: E402
@@ -29,15 +30,15 @@ VIEWS = (compare, cell, attention, language_model, gradients, padding, seq2seq, 
 def task_picker() -> tuple[str, UntrainedConfig]:
     """The task, and for the untrained cells their sliders' settings."""
     st.session_state.setdefault("_task_prev", st.session_state["task"])
-    task = st.sidebar.selectbox("Task", list(TASKS), format_func=lambda k: TASKS[k].label, key="task",
+    task = st.sidebar.selectbox(_("Task"), list(TASKS), format_func=lambda k: _(TASKS[k].label), key="task",
                                 on_change=_task_changed, persist_state="session")
     cfg = UntrainedConfig()
     if task == UNTRAINED:
         cfg = UntrainedConfig(
-            hidden_size=st.sidebar.slider("Hidden size", 4, 128, cfg.hidden_size, step=4),
-            init_scale=st.sidebar.slider("Init scale", 0.1, 5.0, cfg.init_scale, step=0.1),
-            forget_bias=st.sidebar.slider("Forget bias (LSTM only)", -3.0, 3.0, cfg.forget_bias, step=0.5),
-            seed=st.sidebar.number_input("Seed", 0, 10_000, cfg.seed),
+            hidden_size=st.sidebar.slider(_("Hidden size"), 4, 128, cfg.hidden_size, step=4),
+            init_scale=st.sidebar.slider(_("Init scale"), 0.1, 5.0, cfg.init_scale, step=0.1),
+            forget_bias=st.sidebar.slider(_("Forget bias (LSTM only)"), -3.0, 3.0, cfg.forget_bias, step=0.5),
+            seed=st.sidebar.number_input(_("Seed"), 0, 10_000, cfg.seed),
         )
     if task == YOURS:
         sources.open_model_panel()
@@ -73,8 +74,8 @@ def selection(view) -> Selection:
     task, cfg = task_picker()
     if not getattr(view, "READS_TEXT", True):
         return Selection(task, cfg, ss["text"])
-    label = "Text (press Enter to read it)" if numbers_read(task) is None else \
-        "Numbers: the steps separated by commas (by ; when a step has several numbers); press Enter to read them"
+    label = _("Text (press Enter to read it)") if numbers_read(task) is None else \
+        _("Numbers: the steps separated by commas (by ; when a step has several numbers); press Enter to read them")
     return Selection(task, cfg, st.text_input(label, key="text", persist_state="session"))
 
 
@@ -91,7 +92,7 @@ def language_switch() -> None:
 old_view = state.load()
 language_switch()
 chosen: dict[str, Selection] = {}  # filled once the page is known, before it runs
-pages = {v.URL_PATH: st.Page(lambda v=v: v.render(chosen["sel"]), title=v.TITLE, icon=v.ICON, url_path=v.URL_PATH,
+pages = {v.URL_PATH: st.Page(lambda v=v: v.render(chosen["sel"]), title=_(v.TITLE), icon=v.ICON, url_path=v.URL_PATH,
                              default=v is VIEWS[0]) for v in VIEWS}
 page = st.navigation(list(pages.values()), position="top")
 state.PAGES.update(pages)  # for views that send the user to another view (the lab's "open in Compare")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from cells import zoo
 from cells.tokens import Token, chars
 
+from .i18n import N_, _, _n
+
 MAX_CHARS = 20_000  # longer text is cut here before tokenizing
 MAX_TOKENS = zoo.MAX_TOKENS  # the models read at most this many tokens
 MAX_GENERATE = 1000  # characters per model per request; the page says when it cuts n
@@ -66,8 +68,8 @@ def show(messages: Iterable[Message]) -> None:
 
 
 def refusal(e: Exception) -> Message:
-    """A model's own clear message about the text it was given."""
-    return error(f"The models could not read this text: {e}")
+    """A model's own clear message about the text it was given (cells' words, in English)."""
+    return error(_("The models could not read this text: {reason}", reason=e))
 
 
 # -- the text -------------------------------------------------------------------------------
@@ -79,28 +81,39 @@ class Checked:
     empty: bool = False
 
 
+TOO_LONG = {  # what the models read (check_text's unit) -> what the page says when there is too much of it
+    "token": N_("The text has {n:,} tokens; the models read the first {limit:,}."),
+    "character": N_("The text has {n:,} characters; the models read the first {limit:,}."),
+    "word token": N_("The text has {n:,} word tokens; the models read the first {limit:,}."),
+    "step": N_("The text has {n:,} steps; the models read the first {limit:,}."),
+}
+
+
 def check_text(raw: str, tokenize: Callable[[str], list[Token]], unit: str = "token",
                max_chars: int = MAX_CHARS, max_tokens: int = MAX_TOKENS) -> Checked:
     """Remove control characters, bound the length, and say what was done.
 
-    tokenize: the models' own tokenizer (`model.tokenize`), so the bound is in their tokens.
+    tokenize: the models' own tokenizer (`model.tokenize`), so the bound is in their tokens;
+    unit: what they read, a key of TOO_LONG.
     """
     msgs = []
     text = raw if isinstance(raw, str) else ""
     if len(text) > max_chars:
-        msgs.append(warning(f"The text has {len(text):,} characters; only the first {max_chars:,} are read."))
+        msgs.append(warning(_("The text has {n:,} characters; only the first {limit:,} are read.", n=len(text),
+                              limit=max_chars)))
         text = text[:max_chars]
     # Control characters (other than newline and tab) carry no meaning for the models and
     # draw as nothing, so they become spaces; their count is reported.
     n_ctrl = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\t")
     if n_ctrl:
         text = "".join(" " if unicodedata.category(ch) == "Cc" and ch not in "\n\t" else ch for ch in text)
-        msgs.append(warning(f"Removed {n_ctrl:,} control character{'s' if n_ctrl > 1 else ''} (replaced by spaces)."))
+        msgs.append(warning(_n("Removed {n:,} control character (replaced by spaces).",
+                               "Removed {n:,} control characters (replaced by spaces).", n_ctrl)))
     toks = tokenize(text) if text.strip() else []
     if not toks:
-        return Checked("", tuple(msgs) + (info("Type some text to see the models read it."),), empty=True)
+        return Checked("", tuple(msgs) + (info(_("Type some text to see the models read it.")),), empty=True)
     if len(toks) > max_tokens:
-        msgs.append(warning(f"The text has {len(toks):,} {unit}s; the models read the first {max_tokens:,}."))
+        msgs.append(warning(_(TOO_LONG[unit], n=len(toks), limit=max_tokens)))
         text = text[: toks[max_tokens - 1].end]
     return Checked(text, tuple(msgs))
 
@@ -123,27 +136,31 @@ def check_request(prefix: str, n: int, temperature: float, top_k: int, seed: int
     msgs = []
     prefix = prefix if isinstance(prefix, str) else ""
     if len(prefix) > MAX_PREFIX:
-        msgs.append(info(f"The prefix has {len(prefix):,} characters; the models read the last {MAX_PREFIX:,}."))
+        msgs.append(info(_("The prefix has {n:,} characters; the models read the last {limit:,}.", n=len(prefix),
+                           limit=MAX_PREFIX)))
         prefix = prefix[-MAX_PREFIX:]
     if not prefix:
-        msgs.append(info("Empty prefix: each model starts from its start state (zero state), reading a newline first."))
+        msgs.append(info(_("Empty prefix: each model starts from its start state (zero state), reading a newline "
+                           "first.")))
     n = int(n)
     if n <= 0:
-        msgs.append(info("n = 0: nothing to generate; each text below is the prefix alone."))
+        msgs.append(info(_("n = 0: nothing to generate; each text below is the prefix alone.")))
         n = 0
     elif n > limit:
-        msgs.append(warning(f"n = {n:,} is more than this page generates at once: each model writes {limit:,} characters."))
+        msgs.append(warning(_("n = {n:,} is more than this page generates at once: each model writes {limit:,} "
+                              "characters.", n=n, limit=limit)))
         n = limit
     t = float(temperature)
     if not math.isfinite(t) or t < 0:
-        msgs.append(warning(f"temperature {temperature} is not a number ≥ 0: using 1."))
+        msgs.append(warning(_("temperature {value} is not a number ≥ 0: using 1.", value=temperature)))
         t = 1.0
     if t < zoo.TEMPERATURE_FLOOR:
         shown = "0" if t == 0 else f"{t:.3g}"
-        msgs.append(info(f"temperature {shown} is below {zoo.TEMPERATURE_FLOOR:g}: greedy decoding, the likeliest "
-                         "character every time (the seed has no effect)."))
+        msgs.append(info(_("temperature {value} is below {floor:g}: greedy decoding, the likeliest character every "
+                           "time (the seed has no effect).", value=shown, floor=zoo.TEMPERATURE_FLOOR)))
     elif t > HOT:
-        msgs.append(warning(f"temperature {t:g} is very high: every character is almost equally likely, so the text is noise."))
+        msgs.append(warning(_("temperature {value:g} is very high: every character is almost equally likely, so the "
+                              "text is noise.", value=t)))
     k = int(top_k) if top_k and int(top_k) > 0 else None
     if k is not None and vocab and k >= len(vocab):
         k = None
@@ -151,5 +168,7 @@ def check_request(prefix: str, n: int, temperature: float, top_k: int, seed: int
     unknown = tuple(dict.fromkeys(c.text for c in chars(prefix) if vocab and c.text not in known))
     if unknown:
         shown = " ".join(repr(u) for u in unknown[:20]) + (" …" if len(unknown) > 20 else "")
-        msgs.append(warning(f"{len(unknown)} prefix character(s) the model never saw are read as <unk>: {shown}"))
+        msgs.append(warning(_n("{n} prefix character the model never saw is read as <unk>: {chars}",
+                               "{n} prefix characters the model never saw are read as <unk>: {chars}",
+                               len(unknown), chars=shown)))
     return Request(prefix, n, t, k, int(seed), tuple(msgs), unknown)

@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from . import checks
+from .i18n import N_, _
 
-SHOW = {"": "all three", "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}  # the "show" values and their labels
+SHOW = {"": N_("all three"), "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}  # the "show" values and their labels
 
 
 def from_url(qp) -> tuple[bool, str]:
@@ -38,22 +39,23 @@ def mount_options() -> dict | None:
 def controls() -> None:
     """The sidebar's presentation switch, the model to show, and the share link."""
     sb = st.sidebar
-    sb.toggle("Presentation mode", key="present", help="Larger type for a projector; step with the arrow keys or "
-                                                       "a clicker's Page Up / Page Down. Also ?present=1 in the link.")
+    sb.toggle(_("Presentation mode"), key="present", help=_("Larger type for a projector; step with the arrow keys "
+                                                            "or a clicker's Page Up / Page Down. Also ?present=1 in "
+                                                            "the link."))
     if st.session_state.get("present"):
-        sb.selectbox("Show", list(SHOW), format_func=SHOW.get, key="present_show")
+        sb.selectbox(_("Show"), list(SHOW), format_func=lambda k: _(SHOW[k]), key="present_show")
 
 
 def share(query: dict[str, str]) -> None:
     """The link to this view in its current state, and its QR code for students' phones."""
     url = f"{(st.context.url or '').split('?')[0]}?{urlencode(query)}"  # no URL without a browser (AppTest)
-    with st.sidebar.expander("Share this view"):
+    with st.sidebar.expander(_("Share this view")):
         st.code(url, language=None, wrap_lines=True)
         png = qr_png(url)
         if png is None:
-            checks.show([checks.info("The link is too long for a QR code (the text is long): copy it instead.")])
+            checks.show([checks.info(_("The link is too long for a QR code (the text is long): copy it instead."))])
         else:
-            st.image(png, caption="Scan to open this view, at this step", width=220)
+            st.image(png, caption=_("Scan to open this view, at this step"), width=220)
 
 
 def qr_png(url: str) -> bytes | None:

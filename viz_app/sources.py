@@ -17,36 +17,41 @@ import streamlit as st
 from cells import own, sequences
 
 from . import checks, sessions, yours
+from .i18n import N_, _, _n
 from .tasks import YOURS
 
 MAX_UPLOAD_MB = 50  # per file: a 2-layer bidirectional LSTM with input 128 and H = 512 is 34 MiB in float32
 MODEL_TYPES = ["safetensors", "pt", "pth", "bin", "h5", "keras"]  # Keras files need h5py (the keras extra)
 VOCAB_TYPES = ["txt", "json", "vocab"]
-KIND_CHOICES = {"": "inferred from the weights", "rnn_relu": "RNN with ReLU (its weights look like tanh's)",
-                "gru_reset_before": "GRU, the paper's (Keras reset_after=False; no torch GRU computes it)"}
+KIND_CHOICES = {"": N_("inferred from the weights"), "rnn_relu": N_("RNN with ReLU (its weights look like tanh's)"),
+                "gru_reset_before": N_("GRU, the paper's (Keras reset_after=False; no torch GRU computes it)")}
+SHAPES = {"sine": sequences.SHAPES["sine"], "steps": N_("a staircase of random levels"),
+          "noise": N_("Gaussian noise, σ = 1")}  # cells.sequences.SHAPES, marked for translation (a formula is not)
+assert SHAPES.keys() == sequences.SHAPES.keys(), "one label per generator shape"
 GENERATED_T = (5, 500, 60)  # the generator's length slider: lowest, highest, default
 
 
 def open_model_panel() -> None:
     """Upload a model (and optionally its vocabulary) and open it for this session."""
     shelf = yours.get(sessions.current())
-    with st.sidebar.expander("Open your model", expanded=shelf is None):
+    with st.sidebar.expander(_("Open your model"), expanded=shelf is None):
         with st.form("yours_upload", clear_on_submit=False, border=False):
-            st.file_uploader("Weights: a state_dict of nn.RNN / nn.LSTM / nn.GRU, or Keras weights", MODEL_TYPES,
+            st.file_uploader(_("Weights: a state_dict of nn.RNN / nn.LSTM / nn.GRU, or Keras weights"), MODEL_TYPES,
                              key="yours_weights", max_upload_size=MAX_UPLOAD_MB,
-                             help="torch.save(model.state_dict(), 'm.pt') or safetensors; read with "
-                                  "torch.load(weights_only=True), never unpickled. Kind, sizes, layers and "
-                                  "directions are read from the tensors' names and shapes.")
-            st.file_uploader("Vocabulary (optional): one token per line, or JSON", VOCAB_TYPES,
+                             help=_("torch.save(model.state_dict(), 'm.pt') or safetensors; read with "
+                                    "torch.load(weights_only=True), never unpickled. Kind, sizes, layers and "
+                                    "directions are read from the tensors' names and shapes."))
+            st.file_uploader(_("Vocabulary (optional): one token per line, or JSON"), VOCAB_TYPES,
                              key="yours_vocab", max_upload_size=MAX_UPLOAD_MB,
-                             help="With a vocabulary, the model reads text through the embedding matrix in "
-                                  "the weights file; without one, it reads numbers.")
-            st.selectbox("Cell", list(KIND_CHOICES), format_func=KIND_CHOICES.get, key="yours_kind")
-            st.form_submit_button("Open this model", icon=":material/upload_file:", on_click=_open)
+                             help=_("With a vocabulary, the model reads text through the embedding matrix in "
+                                    "the weights file; without one, it reads numbers."))
+            st.selectbox(_("Cell"), list(KIND_CHOICES), format_func=lambda k: _(KIND_CHOICES[k]), key="yours_kind")
+            st.form_submit_button(_("Open this model"), icon=":material/upload_file:", on_click=_open)
         checks.show(st.session_state.pop("_yours_said", []))
         if shelf is not None:
-            st.caption(checks.plain(f"Open: {shelf.source}. {shelf.report}"))  # plain: the file's name is the user's
-            st.button("Close it", key="yours_close", on_click=yours.forget, args=(sessions.current(),))
+            # plain: the file's name is the user's
+            st.caption(checks.plain(_("Open: {source}. {report}", source=shelf.source, report=shelf.report)))
+            st.button(_("Close it"), key="yours_close", on_click=yours.forget, args=(sessions.current(),))
 
 
 def _open() -> None:
@@ -55,15 +60,15 @@ def _open() -> None:
     ss = st.session_state
     weights, vocab, kind = ss.get("yours_weights"), ss.get("yours_vocab"), ss.get("yours_kind") or None
     if weights is None:
-        ss["_yours_said"] = [checks.error("Choose a weights file first.")]
+        ss["_yours_said"] = [checks.error(_("Choose a weights file first."))]
         return
     try:
         shelf = read_upload(weights.name, weights.getvalue(), vocab.getvalue() if vocab else None, kind)
     except ValueError as e:
-        ss["_yours_said"] = [checks.error(f"{weights.name} could not be opened: {e}")]
+        ss["_yours_said"] = [checks.error(_("{name} could not be opened: {reason}", name=weights.name, reason=e))]
         return
     show(shelf)
-    ss["_yours_said"] = [checks.info(f"Opened {shelf.source}. {shelf.report}")]
+    ss["_yours_said"] = [checks.info(_("Opened {source}. {report}", source=shelf.source, report=shelf.report))]
 
 
 def show(shelf: yours.Shelf) -> None:
@@ -83,8 +88,9 @@ def read_upload(name: str, data: bytes, vocab_data: bytes | None = None, kind: s
     if vocab_data is not None:
         v = own.read_vocab(vocab_data)
         if E is None:
-            raise ValueError(f"a vocabulary was given, but the weights have no embedding matrix of "
-                             f"{len(v):,} × {rec.input_size} (rows: the vocabulary, columns: the cell's input size)")
+            raise ValueError(_("a vocabulary was given, but the weights have no embedding matrix of {rows:,} × {cols} "
+                               "(rows: the vocabulary, columns: the cell's input size)", rows=len(v),
+                               cols=rec.input_size))
         model = own.OwnModel(name, rec, embedding=E, vocab=v, level="char" if own.char_level(v) else "word")
         example = "hello world" if model.level == "word" else "hello"
     else:
@@ -95,15 +101,14 @@ def read_upload(name: str, data: bytes, vocab_data: bytes | None = None, kind: s
 
 def numbers_panel(input_size: int) -> None:
     """For a model that reads numbers: fill the text box from a generator or a CSV file."""
-    with st.sidebar.expander("Input sequence: generate or upload", expanded=False):
-        st.selectbox("Shape", list(sequences.SHAPES), format_func=lambda s: f"{s}: {sequences.SHAPES[s]}",
-                     key="num_shape")
-        st.slider("Steps", *GENERATED_T, key="num_T")
-        st.number_input("Seed", 0, 10_000, 0, key="num_seed")
-        st.button("Use this sequence", key="num_use", on_click=_use, args=(input_size,))
-        st.file_uploader(f"or a CSV: one row per step, {input_size} column(s)", ["csv", "txt"], key="num_csv",
-                         max_upload_size=1)
-        st.button("Read the CSV", key="num_csv_use", on_click=_read_csv, args=(input_size,))
+    with st.sidebar.expander(_("Input sequence: generate or upload"), expanded=False):
+        st.selectbox(_("Shape"), list(sequences.SHAPES), format_func=lambda s: f"{s}: {_(SHAPES[s])}", key="num_shape")
+        st.slider(_("Steps"), *GENERATED_T, key="num_T")
+        st.number_input(_("Seed"), 0, 10_000, 0, key="num_seed")
+        st.button(_("Use this sequence"), key="num_use", on_click=_use, args=(input_size,))
+        st.file_uploader(_n("or a CSV: one row per step, {n} column", "or a CSV: one row per step, {n} columns",
+                            input_size), ["csv", "txt"], key="num_csv", max_upload_size=1)
+        st.button(_("Read the CSV"), key="num_csv_use", on_click=_read_csv, args=(input_size,))
         checks.show(st.session_state.pop("_num_said", []))
 
 
@@ -116,7 +121,7 @@ def _read_csv(input_size: int) -> None:
     ss = st.session_state
     f = ss.get("num_csv")
     if f is None:
-        ss["_num_said"] = [checks.error("Choose a CSV file first.")]
+        ss["_num_said"] = [checks.error(_("Choose a CSV file first."))]
         return
     try:
         ss["text"] = sequences.from_csv(f.getvalue(), input_size)

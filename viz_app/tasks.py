@@ -16,6 +16,8 @@ from cells.own import SINE
 from cells.zoo import CLASSIFIER_TASKS, KINDS, LM_TASKS
 from cells.zoo import TASKS as TRAINED
 
+from .i18n import N_
+
 __all__ = ["CLASSIFIER_TASKS", "DEFAULT_TASK", "KINDS", "LM_TASKS", "NUMERIC_TASKS", "SINE", "TASKS", "Task",
            "UNTRAINED", "UntrainedConfig", "YOURS"]
 
@@ -26,18 +28,18 @@ YOURS = "yours"  # what the session opened itself: its models come from viz_app.
 @dataclass(frozen=True)
 class Task:
     key: str  # model names are f"{key}-{kind}", e.g. "sst2-lstm"
-    label: str  # shown in the sidebar
+    label: str  # shown in the sidebar, as _(label)
     example: str  # prefills the text box
 
 
 TASKS: dict[str, Task] = {t.key: t for t in (
-    Task("sst2", "Sentiment (SST-2)", "The film is not bad at all, and the ending is quietly wonderful."),
-    Task("trec", "Question type (TREC)", "Who was the first woman to fly across the Atlantic?"),
-    Task("shakespeare", "Shakespeare (characters)", "ROMEO: But soft, what light through yonder window breaks?"),
-    Task("jaychou", "Jay Chou lyrics (characters)", "分开的时候我的心在下雨"),
-    Task(SINE, "Sine → cosine (numbers)", sequences.generate("sine", 60)),
-    Task(UNTRAINED, "Untrained, seeded", "The cat sat on the mat."),
-    Task(YOURS, "Your model (upload, or the lab's)", ""),
+    Task("sst2", N_("Sentiment (SST-2)"), "The film is not bad at all, and the ending is quietly wonderful."),
+    Task("trec", N_("Question type (TREC)"), "Who was the first woman to fly across the Atlantic?"),
+    Task("shakespeare", N_("Shakespeare (characters)"), "ROMEO: But soft, what light through yonder window breaks?"),
+    Task("jaychou", N_("Jay Chou lyrics (characters)"), "分开的时候我的心在下雨"),
+    Task(SINE, N_("Sine → cosine (numbers)"), sequences.generate("sine", 60)),
+    Task(UNTRAINED, N_("Untrained, seeded"), "The cat sat on the mat."),
+    Task(YOURS, N_("Your model (upload, or the lab's)"), ""),
 )}
 assert tuple(TASKS)[:len(TRAINED)] == TRAINED, "one entry per cells task, in cells' order"
 NUMERIC_TASKS = (SINE,)  # read numbers, not text (so may YOURS: its models say)
