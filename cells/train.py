@@ -65,6 +65,8 @@ class TaskSpec:
     tie: bool = False  # language model: train the output layer and the embedding as one matrix (embed = hidden)
     seq_len: int = 100  # language model: characters per training window
     steps_per_epoch: int = 0  # language model: windows per epoch is steps × batch
+    refit: bool = False  # language model: once early stopping has fixed the epochs, train afresh on the training
+    #                      text and the early-stopping slice for that many (the count models then fit on both too)
     storage: str = "float16"  # how the checkpoint stores weights: checkpoint.STORAGES
 
 
@@ -77,7 +79,8 @@ TASKS = {
     "shakespeare": TaskSpec("char", embed_size=64, hidden_size=256, dropout=0.1, epochs=10, patience=10,
                             batch_size=64, lr=3e-3, seq_len=100, steps_per_epoch=400),
     "jaychou": TaskSpec("char", embed_size=256, hidden_size=256, min_freq=2, dropout=0.1, epochs=30,
-                        patience=4, batch_size=32, lr=4e-3, teacher=0.8, tie=True, seq_len=64, steps_per_epoch=50),
+                        patience=4, batch_size=32, lr=4e-3, teacher=0.8, tie=True, seq_len=64, steps_per_epoch=50,
+                        refit=True),
 }
 LABELS = {"sst2": list(data.SST2_LABELS), "trec": list(data.TREC_LABELS)}
 
@@ -150,11 +153,32 @@ def init_vectors(model: nn.Module, vocab: list[str], spec: TaskSpec) -> data.Wor
 
 def train_lm(task: str, kind: str, spec: TaskSpec,
              args: argparse.Namespace) -> tuple[nn.Module, dict, list[str], dict[str, str]]:
+    """Early stopping on the slice before the held-out text picks the epochs; with spec.refit
+    the model is then trained again from the same seed on the training text and that slice
+    together, for exactly that many epochs (the slice is then training text, so nothing can
+    be scored on it), and the bigram it distils from is fitted on the same, longer text."""
     (train, val, test), files = lm_data(task, args.data, args.limit)
-    vocab = vocab_of(train, spec.min_freq, spec.max_vocab)
+    vocab = vocab_of(train, spec.min_freq, spec.max_vocab)  # the vocabulary early stopping chose with
     alphabet = Vocab(tuple(vocab), UNK)
     tr, va, te = (alphabet.encode(tokenize(t, "char"))[0] for t in (train, val, test))
-    V = len(vocab)
+    model, best_epoch = _fit_lm(kind, spec, args, len(vocab), tr, alphabet.stoi[UNK], lambda m: nats_per_char(m, va))
+    checkpoint.round_to_stored(model, spec.storage)
+    metrics = {"early_stopping_nats_per_char": nats_per_char(model, va), "early_stopping_epochs": best_epoch}
+    if spec.refit:
+        both = alphabet.encode(tokenize(train + val, "char"))[0]  # contiguous: the text before the held-out 10 %
+        model, _ = _fit_lm(kind, spec, args, len(vocab), both, alphabet.stoi[UNK], None, epochs=best_epoch)
+        checkpoint.round_to_stored(model, spec.storage)
+        metrics["refit_epochs"] = best_epoch  # trained on the training text and the slice (spec.refit)
+    test_nats = nats_per_char(model, te)
+    metrics = {"test_nats_per_char": test_nats, "test_perplexity": math.exp(test_nats), **metrics}
+    return model.eval(), metrics, vocab, data.file_shas(files)
+
+
+def _fit_lm(kind: str, spec: TaskSpec, args: argparse.Namespace, V: int, tr: np.ndarray, unk: int,
+            score: Callable[[nn.Module], float] | None, epochs: int = 0) -> tuple[nn.Module, int]:
+    """A language model trained on the ids `tr` from the seed: early-stopped on `score`, or,
+    with score None, for `epochs` epochs and kept as it ends. Returns it and its epochs."""
+    torch.manual_seed(args.seed)
     cfg = ModelConfig(kind, V, spec.embed_size, spec.hidden_size, spec.num_layers, 0,
                       spec.attention_size, spec.dropout)
     model = build(cfg)
@@ -163,13 +187,12 @@ def train_lm(task: str, kind: str, spec: TaskSpec,
             raise ValueError(f"tying needs embed_size = hidden_size; got {spec.embed_size} and {spec.hidden_size}")
         model.out.weight = model.embedding.weight  # (V, H); the checkpoint stores it twice, loading needs no tie
     opt = optimizer(model, spec)
-    total = spec.epochs * spec.steps_per_epoch
+    total = spec.epochs * spec.steps_per_epoch  # the same schedule in both runs: a refit follows the first's steps
     # cosine decay to a tenth: the last epochs polish instead of bouncing
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     rng = np.random.default_rng(args.seed)
     L = spec.seq_len
     bigram = bigram_table(tr, V) if spec.teacher else None  # (V, V)
-    unk = alphabet.stoi[UNK]
 
     def windows():
         for _ in range(spec.steps_per_epoch):
@@ -189,13 +212,11 @@ def train_lm(task: str, kind: str, spec: TaskSpec,
         target = (1 - a) * nn.functional.one_hot(y, V) + a * bigram[w[:, :-1].reshape(-1)]  # (B·L, V), clean inputs
         return nn.functional.cross_entropy(logits, target)
 
-    fit(model, opt, spec, args, spec.steps_per_epoch, windows, step,
-        lambda: nats_per_char(model, va), "val_nats", higher=False, sched=sched)
-    checkpoint.round_to_stored(model, spec.storage)
-    test_nats = nats_per_char(model, te)
-    metrics = {"test_nats_per_char": test_nats, "test_perplexity": math.exp(test_nats),
-               "early_stopping_nats_per_char": nats_per_char(model, va)}
-    return model.eval(), metrics, vocab, data.file_shas(files)
+    fixed = replace(spec, epochs=epochs, patience=epochs + 1) if score is None else spec
+    best = fit(model, opt, fixed, args, spec.steps_per_epoch, windows, step,
+               None if score is None else (lambda: score(model)), "val_nats" if score else "refit", higher=False, sched=sched,
+               epochs=epochs or None)
+    return model, best
 
 
 def bigram_table(ids: np.ndarray, V: int) -> torch.Tensor:
@@ -216,15 +237,19 @@ def optimizer(model: nn.Module, spec: TaskSpec) -> torch.optim.Optimizer:
 
 def fit(model: nn.Module, opt: torch.optim.Optimizer, spec: TaskSpec, args: argparse.Namespace, n_batches: int,
         make_batches: Callable[[], Iterable[tuple]], step: Callable[..., torch.Tensor], evaluate: Callable[[], float],
-        name: str, higher: bool, sched: torch.optim.lr_scheduler.LRScheduler | None = None) -> None:
-    """Epochs of clipped Adam steps; keep the weights of the best validation score.
+        name: str, higher: bool, sched: torch.optim.lr_scheduler.LRScheduler | None = None,
+        epochs: int | None = None) -> int:
+    """Epochs of clipped Adam steps; keep the weights of the best validation score, and
+    return the epoch they come from. With `evaluate` None, run exactly `epochs` epochs
+    (a refit: nothing left to score) and keep the last weights.
 
     With spec.average = β, what is scored and kept is the moving average of the weights,
     w̄ ← β w̄ + (1 − β) w after every step (Polyak averaging), not the last step's weights.
+    The time cap (--max-minutes) applies to each call, so a refit has a cap of its own.
     """
-    best, best_state, bad = None, None, 0
+    best, best_state, bad, best_epoch = None, None, 0, 0
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else math.inf
-    epochs = args.epochs or spec.epochs
+    epochs = epochs or args.epochs or spec.epochs
     params = list(model.parameters())
     avg = [p.detach().clone() for p in params] if spec.average else None
     for epoch in range(1, epochs + 1):
@@ -250,11 +275,11 @@ def fit(model: nn.Module, opt: torch.optim.Optimizer, spec: TaskSpec, args: argp
             if time.monotonic() > deadline:
                 break
         live = swap(params, avg) if avg is not None else None  # score the average
-        score = evaluate()
+        score = evaluate() if evaluate is not None else (epoch if higher else -epoch)  # a refit keeps the last
         bar.set_postfix(loss=f"{smooth:.3f}", **{name: f"{score:.4f}"})
         bar.close()
         if best is None or (score > best if higher else score < best):
-            best, best_state, bad = score, copy.deepcopy(model.state_dict()), 0
+            best, best_state, bad, best_epoch = score, copy.deepcopy(model.state_dict()), 0, epoch
         else:
             bad += 1
         if live is not None:
@@ -263,6 +288,7 @@ def fit(model: nn.Module, opt: torch.optim.Optimizer, spec: TaskSpec, args: argp
         if bad >= spec.patience or time.monotonic() > deadline:
             break
     model.load_state_dict(best_state)
+    return best_epoch
 
 
 def swap(params: list[nn.Parameter], values: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -280,10 +306,12 @@ def train(task: str, kind: str, args: argparse.Namespace) -> tuple[Path, Path]:
     spec = TASKS[task]
     overrides = {k: getattr(args, k) for k in ("embed_size", "hidden_size", "num_layers", "steps_per_epoch") if getattr(args, k)}
     spec = replace(spec, **overrides)
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     fn = train_classifier if spec.level == "word" else train_lm
     model, metrics, vocab, shas = fn(task, kind, spec, args)
     seconds = time.monotonic() - t0
+    # CPU seconds of all this process's threads: unlike the wall clock, barely moved by other work on the machine
+    metrics["training_cpu_seconds"] = round(time.process_time() - cpu0, 1)
     meta = {
         "task": task, "kind": kind, "level": spec.level, "config": model.cfg.to_dict(), "vocab": vocab,
         "backoff": spec.backoff, "storage": spec.storage,

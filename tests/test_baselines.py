@@ -13,6 +13,7 @@ import torch
 from cells import checkpoint, data, evaluate, splits, train
 from cells.models import ModelConfig, build
 from cells.ngram import KneserNey, discounts
+from cells.tokens import Vocab
 
 TEXT = [int(c) for c in "0120120130120140120121"]  # ids of a tiny corpus, vocabulary 0 … 5
 
@@ -163,3 +164,43 @@ def test_a_tied_language_model_trains_and_loads_with_one_matrix_in_two_places(tm
     assert torch.equal(model.out.weight, model.embedding.weight)  # stored twice, equal
     with pytest.raises(ValueError, match="embed_size = hidden_size"):
         train.main([*args[:-6], "--embed-size", "8", "--hidden-size", "16", "--out", str(tmp_path / "x"), "--threads", "1"])
+
+
+def test_a_refit_trains_again_on_the_slice_too_for_the_epochs_early_stopping_chose(tmp_path, monkeypatch):
+    seen = []  # the length of the text each run trains on, and its epochs
+    fit_lm = train._fit_lm
+
+    def spy(kind, spec, args, V, tr, unk, score, epochs=0):
+        model, best = fit_lm(kind, spec, args, V, tr, unk, score, epochs)
+        seen.append((len(tr), score is None, best))
+        return model, best
+
+    monkeypatch.setattr(train, "_fit_lm", spy)
+    out = tmp_path / "jc"
+    assert train.TASKS["jaychou"].refit
+    assert train.main(["jaychou", "lstm", "--limit", "3000", "--epochs", "3", "--steps-per-epoch", "2",
+                       "--embed-size", "8", "--hidden-size", "8", "--out", str(out), "--threads", "1"]) == 0
+    (tr, va, _), _ = splits.lm_data("jaychou", None, 3000)
+    (n1, refit1, best), (n2, refit2, again) = seen
+    assert (n1, n2, refit1, refit2) == (len(tr), len(tr) + len(va), False, True) and 1 <= best <= 3 and again == best
+    metrics = checkpoint.read_meta(out)["metrics"]
+    assert metrics["refit_epochs"] == metrics["early_stopping_epochs"] == best
+
+
+def test_count_models_of_a_refit_fit_on_the_training_text_and_the_slice(monkeypatch):
+    lm_data = splits.lm_data
+    monkeypatch.setattr(evaluate, "lm_data", lambda task, root: lm_data(task, root, 6000))  # a short text
+    (tr, va, te), _ = evaluate.lm_data("jaychou", None)
+    vocab = splits.vocab_of(tr, 2)
+    chars = Vocab(tuple(vocab), "<unk>")
+
+    def scored(text):  # a bigram fitted on `text`, scored as the card scores it
+        lm = KneserNey(2).fit(chars.encode(splits.tokenize(text, "char"))[0], len(vocab))
+        ids = chars.encode(splits.tokenize(te, "char"))[0]
+        return float(np.concatenate([lm.losses(p) for p in evaluate.pieces(ids)]).mean())
+
+    refit = evaluate.ngram_baselines("jaychou", vocab, None, orders=(2,), refit=True)[2]["heldout_nats_per_char"]
+    plain = evaluate.ngram_baselines("jaychou", vocab, None, orders=(2,))[2]["heldout_nats_per_char"]
+    assert refit == pytest.approx(scored(tr + va)) and plain == pytest.approx(scored(tr)) and refit != plain
+    with pytest.raises(ValueError, match="held-out"):  # the slice is training text then: nothing to score on it
+        evaluate.ngram_baselines("jaychou", vocab, None, orders=(2,), part=1, refit=True)
