@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..i18n import _
+from ..i18n import N_, _
 from .heatmaps import TOKEN_TICKS, typed
 from .scales import TANH
 from .text import plotly_text
 
 COLOURS = {"RNN": "#ff4b4b", "LSTM": "#1c83e1", "GRU": "#29b09d"}  # one colour per cell, in every chart
 MEASURE_COLOURS = ["#9e9e9e", "#ffbd45", "#ff4b4b", "#803df5"]  # attribution bars, in order: attention, the saliencies
-MEASURE_COLOUR_NAMES = ["grey", "amber", "red", "violet"]
+MEASURE_COLOUR_NAMES = [N_("grey"), N_("amber"), N_("red"), N_("violet")]  # shown as _(name)
 QUANTITY_COLOURS = {"‖dL/dc_t‖": "#1c83e1", "Π f": "#29b09d"}  # by quantity, when no cell colours are given; else red
 BG = {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
 
