@@ -47,3 +47,12 @@ def test_the_qr_code_is_a_png_of_the_link_and_a_link_too_long_for_one_is_said():
     assert present.qr_png("http://localhost:8501/?text=" + "x" * 5000) is None
     at = app_test(task="trec", text="分" * 700)  # in the URL (≤ 2,000 characters), 6,300 bytes URL-encoded: no QR code
     assert not at.exception and any("too long for a QR code" in m for m in said(at, ("info",)))
+
+
+@pytest.mark.parametrize("url, local", [("http://localhost:8501/cell?step=3", True), ("http://127.0.0.1:8501/", True),
+                                        ("http://[::1]:8501/", True), ("http://app.localhost/", True),
+                                        ("http://192.168.1.20:8501/?lang=zh", False),
+                                        ("https://rnnscope.school.example/compare", False), ("?task=trec", False)])
+def test_a_link_to_localhost_is_said_to_work_on_this_machine_only(url, local):
+    # A teacher who opened the app as localhost would otherwise hand the class a QR code none can open.
+    assert present.local_only(url) is local

@@ -12,7 +12,7 @@ A value other than these (a tampered link) is read as the default: off, all thre
 from __future__ import annotations
 
 import io
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -51,11 +51,21 @@ def share(query: dict[str, str]) -> None:
     url = f"{(st.context.url or '').split('?')[0]}?{urlencode(query)}"  # no URL without a browser (AppTest)
     with st.sidebar.expander(_("Share this view")):
         st.code(url, language=None, wrap_lines=True)
+        if local_only(url):
+            checks.show([checks.warning(_("This link names this computer only (localhost): other machines cannot "
+                                          "open it. Open rnnscope by its network address, the one the students "
+                                          "will use, and share that link."))])
         png = qr_png(url)
         if png is None:
             checks.show([checks.info(_("The link is too long for a QR code (the text is long): copy it instead."))])
         else:
             st.image(png, caption=_("Scan to open this view, at this step"), width=220)
+
+
+def local_only(url: str) -> bool:
+    """Whether a URL's host is this machine's loopback name, which no other machine can open."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host.endswith(".localhost") or host.startswith("127.") or host == "::1"
 
 
 def qr_png(url: str) -> bytes | None:
