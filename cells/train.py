@@ -79,8 +79,7 @@ TASKS = {
     "shakespeare": TaskSpec("char", embed_size=64, hidden_size=256, dropout=0.1, epochs=10, patience=10,
                             batch_size=64, lr=3e-3, seq_len=100, steps_per_epoch=400),
     "jaychou": TaskSpec("char", embed_size=256, hidden_size=256, min_freq=2, dropout=0.1, epochs=30,
-                        patience=4, batch_size=32, lr=4e-3, teacher=0.8, tie=True, seq_len=64, steps_per_epoch=50,
-                        refit=True),
+                        patience=4, batch_size=32, lr=4e-3, teacher=0.8, tie=True, seq_len=64, steps_per_epoch=50),
 }
 LABELS = {"sst2": list(data.SST2_LABELS), "trec": list(data.TREC_LABELS)}
 
@@ -305,6 +304,10 @@ def train(task: str, kind: str, args: argparse.Namespace) -> tuple[Path, Path]:
     torch.set_num_threads(args.threads)
     spec = TASKS[task]
     overrides = {k: getattr(args, k) for k in ("embed_size", "hidden_size", "num_layers", "steps_per_epoch") if getattr(args, k)}
+    if getattr(args, "refit", False):
+        if spec.level != "char":
+            raise ValueError("--refit is for the language models (shakespeare, jaychou)")
+        overrides["refit"] = True
     spec = replace(spec, **overrides)
     t0, cpu0 = time.monotonic(), time.process_time()
     fn = train_classifier if spec.level == "word" else train_lm
@@ -358,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hidden-size", type=int)
     p.add_argument("--num-layers", type=int)
     p.add_argument("--steps-per-epoch", type=int)
+    p.add_argument("--refit", action="store_true",
+                   help="language models: after early stopping, train afresh on the training text and the "
+                        "early-stopping slice for the epochs it chose (the count models fit on both too)")
     args = p.parse_args(argv)
     if args.task == SINE:
         return train_sine(args.kind, args)

@@ -177,14 +177,15 @@ def test_a_refit_trains_again_on_the_slice_too_for_the_epochs_early_stopping_cho
 
     monkeypatch.setattr(train, "_fit_lm", spy)
     out = tmp_path / "jc"
-    assert train.TASKS["jaychou"].refit
-    assert train.main(["jaychou", "lstm", "--limit", "3000", "--epochs", "3", "--steps-per-epoch", "2",
+    assert train.main(["jaychou", "lstm", "--refit", "--limit", "3000", "--epochs", "3", "--steps-per-epoch", "2",
                        "--embed-size", "8", "--hidden-size", "8", "--out", str(out), "--threads", "1"]) == 0
     (tr, va, _), _ = splits.lm_data("jaychou", None, 3000)
     (n1, refit1, best), (n2, refit2, again) = seen
     assert (n1, n2, refit1, refit2) == (len(tr), len(tr) + len(va), False, True) and 1 <= best <= 3 and again == best
-    metrics = checkpoint.read_meta(out)["metrics"]
-    assert metrics["refit_epochs"] == metrics["early_stopping_epochs"] == best
+    meta = checkpoint.read_meta(out)
+    assert meta["train"]["refit"] and meta["metrics"]["refit_epochs"] == meta["metrics"]["early_stopping_epochs"] == best
+    with pytest.raises(ValueError, match="language models"):
+        train.main(["trec", "lstm", "--refit", "--limit", "50", "--epochs", "1", "--out", str(tmp_path / "x")])
 
 
 def test_count_models_of_a_refit_fit_on_the_training_text_and_the_slice(monkeypatch):
