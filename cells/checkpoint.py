@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .messages import msg
 from .params import readonly
 from .tokens import BACKOFFS
 
@@ -301,11 +302,12 @@ def read_meta(path: str | Path) -> dict:
     """The sidecar, checked field by field (not yet against the weights)."""
     jpath, _ = paths(path)
     if not jpath.is_file():
-        raise CheckpointError(jpath, "sidecar not found (a checkpoint is a .json next to a .safetensors)")
+        raise CheckpointError(jpath, msg("sidecar not found (a checkpoint is a .json next to a .safetensors)"))
     try:
         meta = json.loads(jpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(jpath, f"sidecar is not valid JSON ({e}); the file is corrupt or truncated") from None
+        raise CheckpointError(jpath, msg("sidecar is not valid JSON ({error}); the file is corrupt or truncated",
+                                         error=e)) from None
     check_meta(meta, jpath)
     return meta
 
@@ -318,7 +320,7 @@ def header(blob: bytes, wpath: Path) -> dict:
     except (struct.error, UnicodeDecodeError, json.JSONDecodeError):
         head = None
     if not isinstance(head, dict):
-        raise CheckpointError(wpath, "weights are not a safetensors file")
+        raise CheckpointError(wpath, msg("weights are not a safetensors file"))
     return head
 
 
@@ -332,33 +334,34 @@ def load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     meta = read_meta(path)
     jpath, wpath = paths(path)
     if not wpath.is_file():
-        raise CheckpointError(wpath, f"weights (.safetensors) not found next to the sidecar {jpath.name}")
+        raise CheckpointError(wpath, msg("weights (.safetensors) not found next to the sidecar {name}",
+                                         name=jpath.name))
     if wpath.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise CheckpointError(wpath, f"weights are larger than {MAX_WEIGHTS_BYTES // 2**20} MiB")
+        raise CheckpointError(wpath, msg("weights are larger than {limit} MiB", limit=MAX_WEIGHTS_BYTES // 2**20))
     blob = wpath.read_bytes()
     if digest(meta, blob) != meta["sha256"]:
-        raise CheckpointError(jpath, "fails its sha256: the sidecar or the weights were changed, truncated or "
-                                     "swapped since it was saved")
+        raise CheckpointError(jpath, msg("fails its sha256: the sidecar or the weights were changed, truncated or "
+                                         "swapped since it was saved"))
     cfg = ModelConfig.from_dict(meta["config"])
     head = header(blob, wpath)
     if head.get("__metadata__", {}).get("format") != WEIGHTS_FORMAT:
-        raise CheckpointError(wpath, f"weights are not in the {WEIGHTS_FORMAT!r} layout")
+        raise CheckpointError(wpath, msg("weights are not in the {layout!r} layout", layout=WEIGHTS_FORMAT))
     want = cfg.shapes(meta.get("storage", "float16"))
     got = {k: (tuple(v["shape"]), v["dtype"]) for k, v in head.items() if k != "__metadata__"}
     if want != got:
         diff = sorted(set(want.items()) ^ set(got.items()))[:6]
-        raise CheckpointError(wpath, f"weights do not fit its config: tensors differ in {diff}")
+        raise CheckpointError(wpath, msg("weights do not fit its config: tensors differ in {diff}", diff=diff))
     try:
         tensors = safetensors.numpy.load(blob)
     except Exception as e:  # safetensors raises its own error type
-        raise CheckpointError(wpath, f"cannot read the weights: {e}") from None
+        raise CheckpointError(wpath, msg("cannot read the weights: {error}", error=e)) from None
     weights = {}
     for k, v in tensors.items():
         if k.endswith(".scale"):
             continue
         w = v.astype(np.float32) * tensors[k + ".scale"] if v.dtype == np.int8 else v.astype(np.float32)
         if not np.isfinite(w).all():
-            raise CheckpointError(wpath, f"tensor {k} holds NaN or infinite values")
+            raise CheckpointError(wpath, msg("tensor {name} holds NaN or infinite values", name=k))
         weights[k] = readonly(w)
     return weights, meta
 

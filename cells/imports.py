@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
+from .messages import msg
 from .params import CellWeights, readonly
 from .recurrent import CHUNKS, KINDS, Recurrent, float_arrays, read_state_dict
 
@@ -57,8 +58,8 @@ if TYPE_CHECKING:
 MAX_UPLOAD_BYTES = 200 * 2**20  # larger files and uploads are refused before they are read
 PARITY_STEPS = 16  # the seeded random input every import is checked on
 PARITY_SEED = 0
-PICKLED = ("this file holds Python objects, not just tensors; rnnscope never unpickles them: "
-           "save `model.state_dict()` with torch.save or safetensors")
+PICKLED = msg("this file holds Python objects, not just tensors; rnnscope never unpickles them: "
+              "save `model.state_dict()` with torch.save or safetensors")
 HDF5 = b"\x89HDF\r\n\x1a\n"
 KERAS_ORDER = {  # for each of torch's gate blocks, the Keras block it is
     "rnn_tanh": (0,), "rnn_relu": (0,), "lstm": (0, 1, 2, 3),  # i f c o = i f g o
@@ -105,23 +106,23 @@ def from_file(source: str | os.PathLike | bytes | BinaryIO, kind: str | None = N
 
 
 def _size(n: int) -> str:
-    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n:,} bytes"
+    return msg("{mb:.1f} MB", mb=n / 2**20) if n >= 2**20 else msg("{n:,} bytes", n=n)
 
 
 def _read(source, cap: int) -> bytes:
     """The bytes of a path, bytes or file object; ValueError, before reading more, when over cap."""
-    limit = f"rnnscope reads files up to {_size(cap)} (cells.imports.MAX_UPLOAD_BYTES)"
+    limit = msg("rnnscope reads files up to {size} (cells.imports.MAX_UPLOAD_BYTES)", size=_size(cap))
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) > cap:
-            raise ValueError(f"the file is {_size(len(source))}; {limit}")
+            raise ValueError(msg("the file is {size}; {limit}", size=_size(len(source)), limit=limit))
         return source if isinstance(source, bytes) else bytes(source)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise ValueError(f"no file at {path}")
+            raise ValueError(msg("no file at {path}", path=str(path)))
         size = path.stat().st_size
         if size > cap:
-            raise ValueError(f"{path.name} is {_size(size)}; {limit}")
+            raise ValueError(msg("{name} is {size}; {limit}", name=path.name, size=_size(size), limit=limit))
         with path.open("rb") as f:
             return _read_capped(f, cap, limit)
     if hasattr(source, "read"):
@@ -132,18 +133,18 @@ def _read(source, cap: int) -> bytes:
 def _read_capped(f: BinaryIO, cap: int, limit: str) -> bytes:
     data = f.read(cap + 1)  # one byte more tells "too large" without reading the rest
     if len(data) > cap:
-        raise ValueError(f"the file is larger than {_size(cap)}; {limit}")
+        raise ValueError(msg("the file is larger than {size}; {limit}", size=_size(cap), limit=limit))
     return bytes(data)
 
 
 def _truncated(detail: object) -> str:
-    return f"the file is truncated or damaged ({detail}); upload it again, or save it anew"
+    return msg("the file is truncated or damaged ({detail}); upload it again, or save it anew", detail=detail)
 
 
 def _format(data: bytes) -> str:
     """"safetensors" | "torch" (a legacy torch.save pickle) | "zip" | "hdf5", from the first bytes."""
     if len(data) < 9:
-        raise ValueError(_truncated(f"{len(data)} bytes"))
+        raise ValueError(_truncated(msg("{n:,} bytes", n=len(data))))
     if data.startswith(HDF5):
         return "hdf5"
     if data.startswith(b"PK\x03\x04"):
@@ -152,8 +153,9 @@ def _format(data: bytes) -> str:
         return "torch"
     if data[8:9] == b"{":  # safetensors: an 8-byte little-endian header length, then the JSON header
         return "safetensors"
-    raise ValueError(f"not a file rnnscope can read (it starts with {data[:8]!r}): expected safetensors, "
-                     "torch.save of a state_dict (.pt, .pth), or a Keras .weights.h5 / .keras file")
+    raise ValueError(msg("not a file rnnscope can read (it starts with {start!r}): expected safetensors, "
+                         "torch.save of a state_dict (.pt, .pth), or a Keras .weights.h5 / .keras file",
+                         start=data[:8]))
 
 
 def _unzip_keras(data: bytes, cap: int) -> tuple[bytes, str]:
@@ -165,7 +167,8 @@ def _unzip_keras(data: bytes, cap: int) -> tuple[bytes, str]:
         raise ValueError(_truncated(e)) from None
     unpacked = sum(i.file_size for i in infos)
     if unpacked > cap:
-        raise ValueError(f"the archive unpacks to {_size(unpacked)}; rnnscope reads up to {_size(cap)}")
+        raise ValueError(msg("the archive unpacks to {size}; rnnscope reads up to {cap}", size=_size(unpacked),
+                             cap=_size(cap)))
     if "model.weights.h5" not in z.namelist():
         return data, "torch"
     try:
@@ -182,7 +185,7 @@ def _load_safetensors(data: bytes) -> dict:
     from safetensors.torch import load
 
     if int.from_bytes(data[:8], "little") > len(data) - 8:
-        raise ValueError(_truncated("the safetensors header runs past the end of the file"))
+        raise ValueError(_truncated(msg("the safetensors header runs past the end of the file")))
     try:
         return load(data)  # torch tensors: numpy has no bfloat16
     except SafetensorError as e:
@@ -199,7 +202,9 @@ def _load_torch(data: bytes) -> dict:
             obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         named = re.search(r"GLOBAL ([\w.]+)", str(e))
-        raise ValueError(PICKLED + (f" (it asks for {named[1]})" if named else "")) from None
+        raise ValueError(msg("this file holds Python objects, not just tensors; rnnscope never unpickles them: "
+                             "save `model.state_dict()` with torch.save or safetensors (it asks for {name})",
+                             name=named[1]) if named else PICKLED) from None
     except Exception as e:  # zip, EOF and struct errors of a cut-off file: one message for them all
         first = str(e).splitlines()[0] if str(e) else "unexpected end"
         raise ValueError(_truncated(f"{type(e).__name__}: {first}")) from None
@@ -225,7 +230,7 @@ def _from_tensors(tensors: Mapping, kind: str | None, prefix: str | None) -> Imp
     ignored = tuple(sorted(set(tensors) - set(used) - {emb_name}))
     if rec.kind == "gru_reset_before":
         return Imported(rec, embedding, "torch", prefix, ignored, math.nan,
-                        "not compared: no torch module computes a GRU with the reset before W_hn")
+                        msg("not compared: no torch module computes a GRU with the reset before W_hn"))
     delta = torch_parity(rec, _torch_twin(rec, {k[len(prefix):]: tensors[k] for k in used}))
     return Imported(rec, embedding, "torch", prefix, ignored, delta, _report(delta, "torch", rec))
 
@@ -254,8 +259,9 @@ def _keras():
     try:
         import keras
     except ImportError as e:
-        raise ValueError("reading Keras weights needs keras (pip install 'rnnscope[keras]') and a backend for it; "
-                         f"KERAS_BACKEND=torch uses the torch rnnscope already has ({e})") from None
+        raise ValueError(msg("reading Keras weights needs keras (pip install 'rnnscope[keras]') and a backend for "
+                             "it; KERAS_BACKEND=torch uses the torch rnnscope already has ({error})",
+                             error=e)) from None
     return keras
 
 
@@ -329,8 +335,8 @@ def _keras_recurrent(weights: list, kind: str | None, bidirectional: bool, label
     D = 2 if bidirectional else 1
     n = len(weights) // D
     if n not in (2, 3) or n * D != len(weights):
-        raise ValueError(f"expected [kernel, recurrent_kernel, bias] (bias only with use_bias=True) for each of "
-                         f"{D} direction(s), in get_weights() order; got {len(weights)} array(s)")
+        raise ValueError(msg("expected [kernel, recurrent_kernel, bias] (bias only with use_bias=True) for each of "
+                             "{D} direction(s), in get_weights() order; got {n} array(s)", D=D, n=len(weights)))
     arrays = float_arrays(dict(zip(labels, weights)))
     ws = []
     for d in range(D):
@@ -347,22 +353,28 @@ def _keras_kind(kind: str | None, kernel: tuple, recurrent: tuple, bias: tuple |
     H = recurrent[0] if len(recurrent) == 2 else 0
     k = recurrent[1] // H if H and len(kernel) == 2 and recurrent[1] % H == 0 and kernel[1] == recurrent[1] else 0
     if k not in (1, 3, 4):
-        raise ValueError(f"{names[0]} {kernel} and {names[1]} {recurrent} are not a SimpleRNN's, GRU's or LSTM's: "
-                         "both need k·H columns for H = recurrent_kernel's rows, k = 1, 3 or 4")
+        raise ValueError(msg("{kernel_name} {kernel} and {recurrent_name} {recurrent} are not a SimpleRNN's, GRU's or "
+                             "LSTM's: both need k·H columns for H = recurrent_kernel's rows, k = 1, 3 or 4",
+                             kernel_name=names[0], kernel=kernel, recurrent_name=names[1], recurrent=recurrent))
     gru = {(2, 3 * H): "gru", (3 * H,): "gru_reset_before"}.get(bias) if k == 3 else None
     said = {1: "rnn_tanh", 4: "lstm"}.get(k, gru)
     if kind is None and said is None:
-        raise ValueError("a GRU without biases computes differently with reset_after=True and False, and its weights "
-                         "do not say which: name kind='gru' (Keras' default, reset_after=True) or kind='gru_reset_before'")
+        raise ValueError(msg("a GRU without biases computes differently with reset_after=True and False, and its "
+                             "weights do not say which: name kind='gru' (Keras' default, reset_after=True) or "
+                             "kind='gru_reset_before'"))
     kind = said if kind is None else kind
     if CHUNKS[kind] != k:
-        raise ValueError(f"kind={kind!r} has {CHUNKS[kind]} gate block(s), but {names[1]} {recurrent} stacks {k} "
-                         f"of hidden size {H}")
+        raise ValueError(msg("kind={kind!r} has {chunks} gate block(s), but {name} {recurrent} stacks {k} of hidden "
+                             "size {H}", kind=kind, chunks=CHUNKS[kind], name=names[1], recurrent=recurrent, k=k, H=H))
     want = {"gru": (2, 3 * H)}.get(kind, (k * H,))
     if bias is not None and bias != want:
-        hint = {"gru": " (a reset_after=False GRU: kind='gru_reset_before')",
-                "gru_reset_before": " (a reset_after=True GRU: kind='gru')"}.get(kind, "") if gru else ""
-        raise ValueError(f"{names[2]} has shape {bias}; a Keras {kind} of {H} units has {want}{hint}")
+        hint = {"gru": "gru_reset_before", "gru_reset_before": "gru"}.get(kind) if gru else None
+        if hint is None:
+            raise ValueError(msg("{name} has shape {bias}; a Keras {kind} of {H} units has {want}", name=names[2],
+                                 bias=bias, kind=kind, H=H, want=want))
+        raise ValueError(msg("{name} has shape {bias}; a Keras {kind} of {H} units has {want} (a reset_after={after} "
+                             "GRU: kind={other!r})", name=names[2], bias=bias, kind=kind, H=H, want=want,
+                             after=kind == "gru_reset_before", other=hint))
     return kind
 
 
@@ -394,19 +406,22 @@ def _h5_datasets(f, cap: int) -> dict:
     def walk(group, path: str) -> None:
         for name in group:
             if not isinstance(group.get(name, getlink=True), h5py.HardLink):
-                raise ValueError(f"{path}{name} is a link to another file or path; rnnscope reads only arrays the file holds")
+                raise ValueError(msg("{name} is a link to another file or path; rnnscope reads only arrays the file "
+                                     "holds", name=path + name))
             obj = group[name]
             if isinstance(obj, h5py.Group):
                 walk(obj, f"{path}{name}/")
             elif obj.is_virtual or obj.external:
-                raise ValueError(f"{path}{name} keeps its data in another file; rnnscope reads only arrays the file holds")
+                raise ValueError(msg("{name} keeps its data in another file; rnnscope reads only arrays the file "
+                                     "holds", name=path + name))
             elif obj.dtype.kind in "fiub":
                 out[path + name] = obj
 
     walk(f, "")
     declared = sum(ds.size * ds.dtype.itemsize for ds in out.values())
     if declared > cap:
-        raise ValueError(f"the file's arrays unpack to {_size(declared)}; rnnscope reads up to {_size(cap)}")
+        raise ValueError(msg("the file's arrays unpack to {size}; rnnscope reads up to {cap}", size=_size(declared),
+                             cap=_size(cap)))
     return out
 
 
@@ -434,15 +449,18 @@ def _pick_layer(modules: Mapping[str, list], prefix: str | None, names) -> str:
     if prefix is not None:
         if prefix.rstrip("/") in modules:
             return prefix.rstrip("/")
-        raise ValueError(f"no recurrent layer {prefix!r} in the file; it has {', '.join(map(repr, modules)) or 'none'}")
+        if not modules:
+            raise ValueError(msg("no recurrent layer {prefix!r} in the file; it has none", prefix=prefix))
+        raise ValueError(msg("no recurrent layer {prefix!r} in the file; it has {layers}", prefix=prefix,
+                             layers=", ".join(map(repr, modules))))
     if len(modules) == 1:
         return next(iter(modules))
     if modules:
-        raise ValueError(f"this file holds {len(modules)} recurrent layers, {', '.join(map(repr, modules))}; "
-                         "pick one with prefix=")
-    some = ", ".join(list(names)[:5]) or "nothing"
-    raise ValueError("no recurrent weights: a Keras LSTM, GRU or SimpleRNN keeps them in <layer>/cell/vars/…, "
-                     f"and this file has none ({some})")
+        raise ValueError(msg("this file holds {n} recurrent layers, {layers}; pick one with prefix=", n=len(modules),
+                             layers=", ".join(map(repr, modules))))
+    some = ", ".join(list(names)[:5]) or msg("nothing")
+    raise ValueError(msg("no recurrent weights: a Keras LSTM, GRU or SimpleRNN keeps them in <layer>/cell/vars/…, "
+                         "and this file has none ({some})", some=some))
 
 
 def _read_h5(datasets: Mapping, names: list[str]) -> list[np.ndarray]:
@@ -456,8 +474,8 @@ def _from_keras_file(data: bytes, kind: str | None, prefix: str | None, cap: int
     try:
         import h5py
     except ImportError:
-        raise ValueError("reading a Keras .weights.h5 or .keras file needs h5py, which comes with keras: "
-                         "pip install 'rnnscope[keras]'") from None
+        raise ValueError(msg("reading a Keras .weights.h5 or .keras file needs h5py, which comes with keras: "
+                             "pip install 'rnnscope[keras]'")) from None
     try:
         f = h5py.File(io.BytesIO(data), "r")
     except OSError as e:
@@ -573,7 +591,8 @@ def _keras_layer(keras, rec: Recurrent, use_bias: bool):
 
 def _report(delta: float, source: str, rec: Recurrent) -> str:
     names = "output, h_n, c_n" if rec.kind == "lstm" else "output, h_n"
-    return f"max |Δ| vs {source} = {delta:.1e} over {PARITY_STEPS} steps ({names})"
+    return msg("max |Δ| vs {source} = {delta:.1e} over {steps} steps ({names})", source=source, delta=delta,
+               steps=PARITY_STEPS, names=names)
 
 
 # -- embeddings -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from . import checkpoint, data, splits
+from .messages import msg
 from .recurrent import Recurrent, from_torch
 from .tokens import Vocab, chars
 
@@ -105,27 +106,30 @@ class Settings:
 def check(s: Settings) -> Settings:
     """The settings if the lab can run them, else LabError naming the first bad one."""
     if s.task not in TASKS:
-        raise LabError(f"unknown task {s.task!r}; expected one of {tuple(TASKS)}")
+        raise LabError(msg("unknown task {task!r}; expected one of {tasks}", task=s.task, tasks=tuple(TASKS)))
     if s.kind not in CELLS:
-        raise LabError(f"unknown cell kind {s.kind!r}; expected one of {tuple(CELLS)}")
+        raise LabError(msg("unknown cell kind {kind!r}; expected one of {kinds}", kind=s.kind, kinds=tuple(CELLS)))
     if s.optimizer not in OPTIMIZERS:
-        raise LabError(f"unknown optimiser {s.optimizer!r}; expected one of {OPTIMIZERS}")
+        raise LabError(msg("unknown optimiser {optimizer!r}; expected one of {optimizers}", optimizer=s.optimizer,
+                           optimizers=OPTIMIZERS))
     if s.batching not in ("random", "consecutive"):
-        raise LabError(f"batching must be 'random' or 'consecutive', got {s.batching!r}")
+        raise LabError(msg("batching must be 'random' or 'consecutive', got {batching!r}", batching=s.batching))
     values = {"hidden_size": s.hidden_size, "num_layers": s.num_layers, "T": s.length, "batch_size": s.batch_size,
               "steps": s.steps, "lr": s.lr}
     for name, v in values.items():
         lo, hi = LIMITS[name]
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or not lo <= v <= hi:
-            raise LabError(f"{name} must be between {lo:g} and {hi:g}, got {v!r}")
+            raise LabError(msg("{name} must be between {lo:g} and {hi:g}, got {value!r}", name=name, lo=lo, hi=hi,
+                               value=v))
     if s.clip is not None and not (math.isfinite(s.clip) and s.clip > 0):
-        raise LabError(f"clip must be a positive gradient norm, or None for no clipping; got {s.clip!r}")
+        raise LabError(msg("clip must be a positive gradient norm, or None for no clipping; got {clip!r}",
+                           clip=s.clip))
     if not (math.isfinite(s.init_scale) and 0 < s.init_scale <= 10):
-        raise LabError(f"init_scale must be in (0, 10], got {s.init_scale!r}")
+        raise LabError(msg("init_scale must be in (0, 10], got {init_scale!r}", init_scale=s.init_scale))
     if s.forget_bias and s.kind != "lstm":
-        raise LabError("forget_bias applies to LSTMs only")
+        raise LabError(msg("forget_bias applies to LSTMs only"))
     if s.task == "adding" and s.length < 2:
-        raise LabError("the adding problem needs T ≥ 2: one marked pair in each half")
+        raise LabError(msg("the adding problem needs T ≥ 2: one marked pair in each half"))
     return s
 
 
@@ -419,9 +423,13 @@ class Trainer:
                   "grad_norm_clipped": min(norm, s.clip) if s.clip is not None else norm, "layer_grad_norms": layers}
         self.run.history.append(record)
         if not (math.isfinite(record["loss"]) and math.isfinite(norm)):
-            what, value = ("loss", record["loss"]) if not math.isfinite(record["loss"]) else ("gradient norm", norm)
-            self.run.note = (f"diverged at step {step}: the {what} became {value}; "
-                             f"the model is the last finite snapshot (step {max(self.run.snapshots)})")
+            last = max(self.run.snapshots)
+            if not math.isfinite(record["loss"]):
+                self.run.note = msg("diverged at step {step}: the loss became {value}; the model is the last finite "
+                                    "snapshot (step {last})", step=step, value=record["loss"], last=last)
+            else:
+                self.run.note = msg("diverged at step {step}: the gradient norm became {value}; the model is the last "
+                                    "finite snapshot (step {last})", step=step, value=norm, last=last)
             return record
         self.opt.step()
         if step % self.every["snapshot"] == 0 or step == s.steps:
@@ -437,7 +445,7 @@ class Trainer:
     def stop(self) -> None:
         """End the run here, keeping a snapshot of where it got to."""
         if not self.done:
-            self.run.note = f"stopped at step {self.steps_done} of {self.settings.steps}"
+            self.run.note = msg("stopped at step {step} of {steps}", step=self.steps_done, steps=self.settings.steps)
             if self.steps_done not in self.run.snapshots:
                 self.keep(self.steps_done)
 

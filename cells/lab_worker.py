@@ -14,7 +14,8 @@ stdout, frames: struct ">II" (n JSON bytes, m payload bytes), the JSON message, 
     {"kind": "paused"}                      every round before it has been sent
     {"kind": "end", "state": "done" | "stopped" | "failed", "error": "…"}
 Nothing is pickled. JSON has no inf or NaN, so a non-finite float (a diverging loss) is sent
-as {"float64": its 8 bytes in hex}, which `decode` turns back into the same bits.
+as {"float64": its 8 bytes in hex}, which `decode` turns back into the same bits; a note that
+is a cells.messages.Message as {"message": template, "params": {…}}, so the page can translate it.
 
 The trainers are stepped in turn, one step each, as `cells.lab.train` steps one: torch on one
 thread, so a run gives the history `train` gives with the same settings, bit for bit.
@@ -39,12 +40,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from .messages import Message
+
 FLUSH = 0.1  # seconds between rounds sent while training: a small model steps hundreds of times a second
 HEADER = struct.Struct(">II")  # a frame's JSON and payload lengths
 
 
 def encode(v):
-    """v with every non-finite float as {"float64": hex of its bits} (JSON has no inf or NaN)."""
+    """v with every non-finite float as {"float64": hex of its bits} (JSON has no inf or NaN),
+    and every cells.messages.Message (a run's note) as {"message": template, "params": {…}}."""
+    if isinstance(v, Message):
+        return {"message": v.template, "params": encode(v.params)}
     if isinstance(v, float) and not math.isfinite(v):
         return {"float64": struct.pack(">d", v).hex()}
     if isinstance(v, dict):
@@ -58,6 +64,8 @@ def decode(d: dict):
     """json.loads' object_hook: undo `encode`."""
     if len(d) == 1 and "float64" in d:
         return struct.unpack(">d", bytes.fromhex(d["float64"]))[0]
+    if d.keys() == {"message", "params"}:
+        return Message(d["message"], d["params"])
     return d
 
 

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import sequences
+from .messages import msg
 from .params import readonly
 from .recurrent import Recurrent, from_state_dict
 from .tokens import Token, Vocab, chars, words
@@ -64,11 +65,12 @@ class OwnModel:
         if embedding is not None:
             embedding = readonly(np.asarray(embedding, dtype=recurrent.dtype))
             if embedding.shape != (len(vocab), recurrent.input_size):
-                raise ValueError(f"the embedding matrix is {embedding.shape[0]:,} × {embedding.shape[1]:,} but the "
-                                 f"vocabulary has {len(vocab):,} entries and the cell reads {recurrent.input_size} "
-                                 f"numbers per step: it must be {len(vocab):,} × {recurrent.input_size}")
+                raise ValueError(msg("the embedding matrix is {rows:,} × {cols:,} but the vocabulary has {V:,} "
+                                     "entries and the cell reads {I} numbers per step: it must be {V:,} × {I}",
+                                     rows=embedding.shape[0], cols=embedding.shape[1], V=len(vocab),
+                                     I=recurrent.input_size))
             if not np.isfinite(embedding).all():
-                raise ValueError("the embedding matrix holds NaN or infinite values")
+                raise ValueError(msg("the embedding matrix holds NaN or infinite values"))
         if readout is not None:
             W, b = (readonly(np.asarray(a, dtype=recurrent.dtype)) for a in readout)
             if W.ndim != 2 or W.shape[1] != recurrent.num_directions * recurrent.hidden_size or b.shape != W.shape[:1]:
@@ -157,21 +159,23 @@ def read_vocab(data: bytes) -> Vocab:
     object {token: id} with ids 0 … V−1. "<unk>", if present, is where unknown tokens go;
     without it, a text with a token outside the vocabulary is refused."""
     if len(data) > MAX_VOCAB_BYTES:
-        raise ValueError(f"the vocabulary file is {len(data) / 1e6:.1f} MB; at most {MAX_VOCAB_BYTES / 1e6:.0f} MB")
+        raise ValueError(msg("the vocabulary file is {mb:.1f} MB; at most {limit:.0f} MB", mb=len(data) / 1e6,
+                             limit=MAX_VOCAB_BYTES / 1e6))
     try:
         s = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError("the vocabulary file is not UTF-8 text") from None
+        raise ValueError(msg("the vocabulary file is not UTF-8 text")) from None
     itos = _json_vocab(s) if s.lstrip()[:1] in ("[", "{") else s.splitlines()
     if not itos:
-        raise ValueError("the vocabulary file is empty")
+        raise ValueError(msg("the vocabulary file is empty"))
     if len(itos) > MAX_VOCAB:
-        raise ValueError(f"the vocabulary has {len(itos):,} entries; at most {MAX_VOCAB:,}")
+        raise ValueError(msg("the vocabulary has {n:,} entries; at most {limit:,}", n=len(itos), limit=MAX_VOCAB))
     seen: dict[str, int] = {}
     for i, tok in enumerate(itos):
         if tok in seen:
-            raise ValueError(f"the vocabulary lists «{tok[:30]}» twice (ids {seen[tok]} and {i}); each token must "
-                             "appear once, since its line number is its id")
+            raise ValueError(msg("the vocabulary lists «{token}» twice (ids {first} and {second}); each token must "
+                                 "appear once, since its line number is its id", token=tok[:30], first=seen[tok],
+                                 second=i))
         seen[tok] = i
     return Vocab(tuple(itos), unk="<unk>" if "<unk>" in seen else None)
 
@@ -180,14 +184,15 @@ def _json_vocab(s: str) -> list[str]:
     try:
         v = json.loads(s)
     except json.JSONDecodeError as e:
-        raise ValueError(f"the vocabulary file is not valid JSON ({e.msg} at line {e.lineno})") from None
+        raise ValueError(msg("the vocabulary file is not valid JSON ({error} at line {line})", error=e.msg,
+                             line=e.lineno)) from None
     if isinstance(v, list) and all(isinstance(t, str) for t in v):
         return v
     if isinstance(v, dict) and all(isinstance(t, str) and isinstance(i, int) for t, i in v.items()):
         if sorted(v.values()) != list(range(len(v))):
-            raise ValueError("the vocabulary's ids must be 0, 1, …, V − 1, each once")
+            raise ValueError(msg("the vocabulary's ids must be 0, 1, …, V − 1, each once"))
         return [t for t, _ in sorted(v.items(), key=lambda kv: kv[1])]
-    raise ValueError("a JSON vocabulary must be a list of tokens or an object {token: id}")
+    raise ValueError(msg("a JSON vocabulary must be a list of tokens or an object {token: id}"))
 
 
 def char_level(vocab: Vocab) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from . import gru, lstm, rnn
+from .messages import msg
 from .params import CellWeights, readonly
 from .trace import LayerTrace, Trace
 
@@ -352,13 +353,17 @@ def read_state_dict(sd: Mapping[str, object], kind: str | None = None,
     prefix = _prefix(sd) if prefix is None else prefix
     names = {k[len(prefix):] for k in sd if k.startswith(prefix)}
     if "weight_hr_l0" in names:
-        raise ValueError(f"{prefix}weight_hr_l0 is an LSTM's projection (nn.LSTM proj_size > 0), "
-                         "which rnnscope does not trace: h_t would be W_hr (o_t ⊙ tanh c_t)")
+        raise ValueError(msg("{name} is an LSTM's projection (nn.LSTM proj_size > 0), which rnnscope does not "
+                             "trace: h_t would be W_hr (o_t ⊙ tanh c_t)", name=prefix + "weight_hr_l0"))
     L = next(l for l in range(len(names) + 1) if f"weight_ih_l{l}" not in names)
     if L == 0:
         found = _prefixes(sd)
-        hint = f"; recurrent weights are under prefix {found[0]!r}" if len(found) == 1 else ""
-        raise ValueError(f"no recurrent layers named {prefix}weight_ih_l0, {prefix}weight_ih_l1, … in the state dict{hint}")
+        if len(found) == 1:
+            raise ValueError(msg("no recurrent layers named {prefix}weight_ih_l0, {prefix}weight_ih_l1, … in the "
+                                 "state dict; recurrent weights are under prefix {found!r}", prefix=prefix,
+                                 found=found[0]))
+        raise ValueError(msg("no recurrent layers named {prefix}weight_ih_l0, {prefix}weight_ih_l1, … in the state "
+                             "dict", prefix=prefix))
     bidirectional = "weight_ih_l0_reverse" in names
     D = 2 if bidirectional else 1
     sfxs = [f"_l{l}" + ("_reverse" if d else "") for l in range(L) for d in range(D)]
@@ -375,8 +380,9 @@ def read_state_dict(sd: Mapping[str, object], kind: str | None = None,
         for n, shape in want.items():
             a = arrays.get(prefix + n + s)
             if a is not None and a.shape != shape:
-                raise ValueError(f"{prefix}{n}{s} has shape {a.shape}; layer {i // D} of this {kind} "
-                                 f"(hidden size {H}, input size {I}) needs {shape}")
+                raise ValueError(msg("{name} has shape {got}; layer {layer} of this {kind} (hidden size {H}, input "
+                                     "size {I}) needs {shape}", name=prefix + n + s, got=a.shape, layer=i // D,
+                                     kind=kind, H=H, I=I, shape=shape))
             got[n] = np.zeros(shape, w_ih0.dtype) if a is None else a
         ws.append(CellWeights(got["weight_ih"], got["weight_hh"], got["bias_ih"], got["bias_hh"]))
     return Recurrent(kind, ws, L, bidirectional), prefix, tuple(used)
@@ -392,11 +398,12 @@ def _prefix(sd: Mapping[str, object]) -> str:
     if len(found) == 1:
         return found[0]
     if found:
-        raise ValueError(f"this state dict holds {len(found)} recurrent modules, under prefixes "
-                         f"{', '.join(map(repr, found))}; pick one with prefix=")
+        raise ValueError(msg("this state dict holds {n} recurrent modules, under prefixes {prefixes}; pick one with "
+                             "prefix=", n=len(found), prefixes=", ".join(map(repr, found))))
     some = ", ".join(list(sd)[:5]) + (", …" if len(sd) > 5 else "")
-    raise ValueError("no recurrent weights: nn.RNN, nn.LSTM and nn.GRU name theirs weight_ih_l0, weight_hh_l0, …, "
-                     f"and this state dict holds {len(sd)} tensor(s) with none of those names ({some or 'nothing'})")
+    raise ValueError(msg("no recurrent weights: nn.RNN, nn.LSTM and nn.GRU name theirs weight_ih_l0, weight_hh_l0, "
+                         "…, and this state dict holds {n} tensor(s) with none of those names ({some})", n=len(sd),
+                         some=some or msg("nothing")))
 
 
 def _check_names(names: set[str], prefix: str, L: int, sfxs: list[str]) -> None:
@@ -406,21 +413,24 @@ def _check_names(names: set[str], prefix: str, L: int, sfxs: list[str]) -> None:
     for n in sorted(names):
         m = re.fullmatch(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?", n)
         if m and int(m[3]) >= L:
-            raise ValueError(f"{prefix}{n} is there but {prefix}weight_ih_l{L} is missing: "
-                             "a module's layers run 0, 1, 2, … without a gap")
+            raise ValueError(msg("{name} is there but {missing} is missing: a module's layers run 0, 1, 2, … without "
+                                 "a gap", name=prefix + n, missing=prefix + "weight_ih_l" + str(L)))
         if m and m[4] and not bidirectional:
-            raise ValueError(f"{prefix}{n} is there but {prefix}weight_ih_l0_reverse is missing: "
-                             "a bidirectional module has both directions in every layer")
+            raise ValueError(msg("{name} is there but {missing} is missing: a bidirectional module has both "
+                                 "directions in every layer", name=prefix + n, missing=prefix + "weight_ih_l0_reverse"))
     for s in sfxs:
         for n in ("weight_ih", "weight_hh"):
             if n + s not in names:
-                raise ValueError(f"{prefix}{n}{s} is missing: a {L}-layer{' bidirectional' if bidirectional else ''} "
-                                 "module needs it")
+                if bidirectional:
+                    raise ValueError(msg("{name} is missing: a {L}-layer bidirectional module needs it",
+                                         name=prefix + n + s, L=L))
+                raise ValueError(msg("{name} is missing: a {L}-layer module needs it", name=prefix + n + s, L=L))
         for n in ("bias_ih", "bias_hh"):
             if (n + s in names) != has_bias:
                 missing, there = (n + s, "bias_ih_l0") if has_bias else ("bias_ih_l0", n + s)
-                raise ValueError(f"{prefix}{missing} is missing while {prefix}{there} is there: a torch module has "
-                                 "both biases in every layer (bias=True) or none (bias=False)")
+                raise ValueError(msg("{missing} is missing while {there} is there: a torch module has both biases in "
+                                     "every layer (bias=True) or none (bias=False)", missing=prefix + missing,
+                                     there=prefix + there))
 
 
 def float_arrays(tensors: Mapping[str, object]) -> dict[str, np.ndarray]:
@@ -432,10 +442,11 @@ def float_arrays(tensors: Mapping[str, object]) -> dict[str, np.ndarray]:
             v = (v.float() if str(v.dtype) in ("torch.float16", "torch.bfloat16") else v).numpy()
         a = np.asarray(v)
         if not np.issubdtype(a.dtype, np.floating):
-            raise ValueError(f"{name} has dtype {a.dtype}; recurrent weights must be floating point")
+            raise ValueError(msg("{name} has dtype {dtype}; recurrent weights must be floating point", name=name,
+                                 dtype=str(a.dtype)))
         if not np.isfinite(a).all():
-            raise ValueError(f"{name} holds {a.size - np.count_nonzero(np.isfinite(a))} NaN or infinite value(s); "
-                             "a model with them cannot be traced")
+            raise ValueError(msg("{name} holds {n} NaN or infinite value(s); a model with them cannot be traced",
+                                 name=name, n=int(a.size - np.count_nonzero(np.isfinite(a)))))
         out[name] = a
     dtype = np.float64 if all(a.dtype == np.float64 for a in out.values()) else np.float32
     return {name: np.array(a, dtype) for name, a in out.items()}  # copies: CellWeights marks them read-only
@@ -444,18 +455,21 @@ def float_arrays(tensors: Mapping[str, object]) -> dict[str, np.ndarray]:
 def _kind_of(kind: str | None, prefix: str, ih: tuple[int, ...], hh: tuple[int, ...]) -> str:
     """The kind the fused shapes weight_ih_l0 (k·H, I), weight_hh_l0 (k·H, H) say, checked against a named one."""
     if len(ih) != 2 or len(hh) != 2:
-        raise ValueError(f"{prefix}weight_ih_l0 {ih} and {prefix}weight_hh_l0 {hh} must both be matrices")
+        raise ValueError(msg("{prefix}weight_ih_l0 {ih} and {prefix}weight_hh_l0 {hh} must both be matrices",
+                             prefix=prefix, ih=ih, hh=hh))
     H = hh[1]
     k = hh[0] // H if H and hh[0] % H == 0 and ih[0] == hh[0] else 0
-    named = {1: "an RNN", 3: "a GRU", 4: "an LSTM"}
+    named = {1: msg("an RNN"), 3: msg("a GRU"), 4: msg("an LSTM")}
     if k not in named:
-        raise ValueError(f"{prefix}weight_ih_l0 {ih} and {prefix}weight_hh_l0 {hh} are not the fused weights of "
-                         "an RNN, GRU or LSTM: both need k·H rows for H = weight_hh's columns, k = 1, 3 or 4")
+        raise ValueError(msg("{prefix}weight_ih_l0 {ih} and {prefix}weight_hh_l0 {hh} are not the fused weights of an "
+                             "RNN, GRU or LSTM: both need k·H rows for H = weight_hh's columns, k = 1, 3 or 4",
+                             prefix=prefix, ih=ih, hh=hh))
     if kind is None:
         return {1: "rnn_tanh", 3: "gru", 4: "lstm"}[k]
     if CHUNKS[kind] != k:
-        raise ValueError(f"kind={kind!r} has {CHUNKS[kind]} gate block(s), but {prefix}weight_hh_l0 {hh} stacks {k} "
-                         f"of hidden size {H}: these are {named[k]}'s weights")
+        raise ValueError(msg("kind={kind!r} has {chunks} gate block(s), but {prefix}weight_hh_l0 {hh} stacks {k} of "
+                             "hidden size {H}: these are {named}'s weights", kind=kind, chunks=CHUNKS[kind],
+                             prefix=prefix, hh=hh, k=k, H=H, named=named[k]))
     return kind
 
 

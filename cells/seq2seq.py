@@ -58,6 +58,7 @@ import numpy as np
 
 from . import attention as att
 from . import gru, lstm, rnn
+from .messages import join, msg
 from .params import CellWeights, readonly
 from .recurrent import Recurrent, from_state_dict
 from .tokens import Vocab, chars
@@ -176,38 +177,39 @@ class Seq2seq(Sidecar):
 
     def _source(self, source: str) -> tuple[str, list, np.ndarray]:
         if not isinstance(source, str):
-            raise ValueError(f"the source must be text (str); got {type(source).__name__}")
+            raise ValueError(msg("the source must be text (str); got {type}", type=type(source).__name__))
         text = source.strip()
         if not text:
-            raise ValueError("nothing to translate: the source is empty; type a date, e.g. 3 May 1998")
+            raise ValueError(msg("nothing to translate: the source is empty; type a date, e.g. 3 May 1998"))
         if len(text) > CODE_POINTS * MAX_SOURCE:  # before tokenizing all of a huge paste
-            raise ValueError(f"the source has {len(text):,} code points; at most {MAX_SOURCE} characters are read")
+            raise ValueError(msg("the source has {n:,} code points; at most {limit} characters are read", n=len(text),
+                                 limit=MAX_SOURCE))
         toks = chars(text)
         if len(toks) > MAX_SOURCE:
-            raise ValueError(f"the source has {len(toks)} characters; at most {MAX_SOURCE} are read")
+            raise ValueError(msg("the source has {n} characters; at most {limit} are read", n=len(toks),
+                                 limit=MAX_SOURCE))
         unseen = [(i, t.text) for i, t in enumerate(toks) if t.text not in self._alphabet]
         if unseen:
-            which = ", ".join(f"{c!r} (position {i})" for i, c in unseen[:10])
-            raise ValueError(f"characters {self.name} never saw in training: {which}. It reads only these "
-                             f"{len(self._alphabet)}: {''.join(sorted(self._alphabet))}")
+            raise ValueError(msg("characters {model} never saw in training: {which}. It reads only these {n}: "
+                                 "{alphabet}", model=self.name, which=_which(unseen), n=len(self._alphabet),
+                                 alphabet="".join(sorted(self._alphabet))))
         return text, toks, self._src.encode(toks)[0]
 
     def _target(self, target: str) -> list[int]:
         if not isinstance(target, str):
-            raise ValueError(f"the target must be text (str); got {type(target).__name__}")
+            raise ValueError(msg("the target must be text (str); got {type}", type=type(target).__name__))
         if len(target) > CODE_POINTS * MAX_OUTPUT:
-            raise ValueError(f"the target has {len(target):,} code points; at most {MAX_OUTPUT - 1} characters "
-                             "(and </s>) are written")
+            raise ValueError(msg("the target has {n:,} code points; at most {limit} characters (and </s>) are "
+                                 "written", n=len(target), limit=MAX_OUTPUT - 1))
         toks = [t.text for t in chars(target)]
         if len(toks) > MAX_OUTPUT - 1:
-            raise ValueError(f"the target has {len(toks)} characters; at most {MAX_OUTPUT - 1} (and </s>) are "
-                             "written")
+            raise ValueError(msg("the target has {n} characters; at most {limit} (and </s>) are written", n=len(toks),
+                                 limit=MAX_OUTPUT - 1))
         writable = [s for s in self._tgt.itos if s not in (START, END)]
         bad = [(i, c) for i, c in enumerate(toks) if c not in writable]
         if bad:
-            which = ", ".join(f"{c!r} (position {i})" for i, c in bad[:10])
-            raise ValueError(f"the target holds characters {self.name} never writes: {which}; it writes only "
-                             f"{''.join(writable)}")
+            raise ValueError(msg("the target holds characters {model} never writes: {which}; it writes only "
+                                 "{writable}", model=self.name, which=_which(bad), writable="".join(writable)))
         return [self._tgt.stoi[c] for c in toks] + [self._end]
 
     # -- the two halves -------------------------------------------------------------------
@@ -290,7 +292,7 @@ class Seq2seq(Sidecar):
         given target scored under teacher forcing. ValueError for what cannot be read."""
         beam = _check_beam(beam)
         if target is not None and beam != 1:
-            raise ValueError("teacher forcing reads the given target; beam search does not apply (use beam=1)")
+            raise ValueError(msg("teacher forcing reads the given target; beam search does not apply (use beam=1)"))
         text, toks, ids = self._source(source)
         if beam > 1:
             found = self.beam_search(text, beam)
@@ -340,6 +342,12 @@ def _stack(rows) -> np.ndarray:
 
 def _check_beam(beam) -> int:
     if isinstance(beam, bool) or not isinstance(beam, (int, np.integer)) or not 1 <= beam <= MAX_BEAM:
-        raise ValueError(f"beam must be a whole number from 1 (greedy) to {MAX_BEAM}; got {beam!r}")
+        raise ValueError(msg("beam must be a whole number from 1 (greedy) to {limit}; got {beam!r}", limit=MAX_BEAM,
+                             beam=beam))
     return int(beam)
+
+
+def _which(found: list[tuple[int, str]]) -> str:
+    """The first ten (position, character) pairs, as "'x' (position 3), …" (the words translated where shown)."""
+    return join(", ", [msg("{char!r} (position {i})", char=c, i=i) for i, c in found[:10]])
 

@@ -23,6 +23,7 @@ import re
 
 import numpy as np
 
+from .messages import msg
 from .tokens import Token
 
 MAX_STEPS = 2000  # as many steps as the views draw (cells.zoo.MAX_TOKENS)
@@ -48,14 +49,15 @@ def parse(text: str, input_size: int) -> tuple[np.ndarray, list[Token]]:
         fields = [list(_NUMBER.finditer(text, r.start(), r.end())) for r in rows]
     fields = [f for f in fields if f]
     if not fields:
-        raise ValueError(f"no numbers to read: type {input_size} number(s) per step, one step per line")
+        raise ValueError(msg("no numbers to read: type {n} number(s) per step, one step per line", n=input_size))
     if len(fields) > MAX_STEPS:
-        raise ValueError(f"the sequence has {len(fields):,} steps; at most {MAX_STEPS:,} can be read at once")
+        raise ValueError(msg("the sequence has {n:,} steps; at most {limit:,} can be read at once", n=len(fields),
+                             limit=MAX_STEPS))
     x = np.empty((len(fields), input_size))  # (T, I)
     for t, row in enumerate(fields):
         if len(row) != input_size:
-            raise ValueError(f"step {t} has {len(row)} number(s) ({_quote(text, row)}); this model reads "
-                             f"{input_size} per step")
+            raise ValueError(msg("step {t} has {n} number(s) ({quote}); this model reads {size} per step", t=t,
+                                 n=len(row), quote=_quote(text, row), size=input_size))
         for j, f in enumerate(row):
             x[t, j] = _number(f.group(), t)
     tokens = [Token(text[row[0].start():row[-1].end()], row[0].start(), row[-1].end()) for row in fields]
@@ -72,9 +74,10 @@ def _number(s: str, t: int) -> float:
     try:
         v = float(s)
     except ValueError:
-        raise ValueError(f"step {t}: «{s[:20]}» is not a number") from None
+        raise ValueError(msg("step {t}: «{value}» is not a number", t=t, value=s[:20])) from None
     if not math.isfinite(v):
-        raise ValueError(f"step {t}: «{s[:20]}» is not a finite number; a model cannot read it")
+        raise ValueError(msg("step {t}: «{value}» is not a finite number; a model cannot read it", t=t,
+                             value=s[:20]))
     return v
 
 
@@ -115,21 +118,23 @@ def from_csv(data: bytes, input_size: int) -> str:
     """A CSV file's rows (T rows × input_size columns; a first row of names is skipped) as
     the text `parse` reads. ValueError for a file too big, not UTF-8, or not such a table."""
     if len(data) > MAX_CSV_BYTES:
-        raise ValueError(f"the CSV file is {len(data) / 1e6:.1f} MB; at most {MAX_CSV_BYTES / 1e6:.0f} MB are read")
+        raise ValueError(msg("the CSV file is {mb:.1f} MB; at most {limit:.0f} MB are read", mb=len(data) / 1e6,
+                             limit=MAX_CSV_BYTES / 1e6))
     try:
         rows = [r for r in csv.reader(io.StringIO(data.decode("utf-8-sig"))) if any(f.strip() for f in r)]
     except (UnicodeDecodeError, csv.Error) as e:
-        raise ValueError(f"the file is not a UTF-8 CSV table ({e})") from None
+        raise ValueError(msg("the file is not a UTF-8 CSV table ({error})", error=e)) from None
     if rows and not any(_is_number(f) for f in rows[0]):
         rows = rows[1:]  # a header row of column names
     if not rows:
-        raise ValueError("the CSV file has no rows of numbers")
+        raise ValueError(msg("the CSV file has no rows of numbers"))
     if len(rows) > MAX_STEPS:
-        raise ValueError(f"the CSV file has {len(rows):,} rows; at most {MAX_STEPS:,} steps can be read at once")
+        raise ValueError(msg("the CSV file has {n:,} rows; at most {limit:,} steps can be read at once", n=len(rows),
+                             limit=MAX_STEPS))
     for t, r in enumerate(rows):
         if len(r) != input_size:
-            raise ValueError(f"row {t + 1} of the CSV has {len(r)} column(s); this model reads {input_size} "
-                             "number(s) per step (one row per step, one column per input)")
+            raise ValueError(msg("row {row} of the CSV has {n} column(s); this model reads {size} number(s) per step "
+                                 "(one row per step, one column per input)", row=t + 1, n=len(r), size=input_size))
     x = np.array([[_number(f.strip(), t) for f in r] for t, r in enumerate(rows)])  # (T, I)
     return write(x)
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import regex
 
+from .messages import msg
+
 # A word: letters/digits with inner apostrophes or hyphens (well-made, o'clock, don't);
 # a number keeps its separators (3.5, 1,000, 9/11).
 # Unspaced scripts: one character each. Anything else that is not space: one grapheme.
@@ -144,7 +146,7 @@ class Vocab:
         found = [self.lookup(s) for s in texts]
         unknown = [i for i, f in enumerate(found) if f is None]
         if unknown and self.unk is None:
-            raise ValueError(f"tokens not in the vocabulary: {[texts[i] for i in unknown[:10]]}")
+            raise ValueError(msg("tokens not in the vocabulary: {tokens}", tokens=[texts[i] for i in unknown[:10]]))
         u = self.stoi.get(self.unk, -1)
         return np.array([u if f is None else self.stoi[f] for f in found], dtype=np.int64), unknown
 

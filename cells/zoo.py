@@ -42,6 +42,7 @@ from . import batched
 from . import checkpoint
 from . import explain as explain_
 from .data import word_tokens
+from .messages import msg
 from .params import readonly
 from .recurrent import Recurrent, from_state_dict, init_recurrent
 from .tokens import Token, Vocab, chars
@@ -83,12 +84,13 @@ class Analysis:
 def read_tokens(tokenize: Callable[[str], list[Token]], text: str) -> list[Token]:
     """text's tokens, or ValueError when there is nothing to read or more than MAX_TOKENS."""
     if not isinstance(text, str) or not text.strip():
-        raise ValueError("nothing to analyze: the text is empty; type a sentence")
+        raise ValueError(msg("nothing to analyze: the text is empty; type a sentence"))
     toks = tokenize(text)
     if not toks:
-        raise ValueError("the text has no tokens the model can read (only spaces or control characters)")
+        raise ValueError(msg("the text has no tokens the model can read (only spaces or control characters)"))
     if len(toks) > MAX_TOKENS:
-        raise ValueError(f"the text has {len(toks)} tokens; at most {MAX_TOKENS} can be analyzed at once")
+        raise ValueError(msg("the text has {n} tokens; at most {limit} can be analyzed at once", n=len(toks),
+                             limit=MAX_TOKENS))
     return toks
 
 
@@ -251,7 +253,8 @@ class Model(Sidecar):
             raise ValueError(f"{self.name} is not a trained classifier: it has no class probabilities")
         x = self.analyze(text).embeddings  # (T, E)
         if len(x) > MAX_PREFIXES:
-            raise ValueError(f"the text has {len(x)} tokens; per-prefix probabilities are computed up to {MAX_PREFIXES}")
+            raise ValueError(msg("the text has {n} tokens; per-prefix probabilities are computed up to {limit}",
+                                 n=len(x), limit=MAX_PREFIXES))
         rows = [self._classify(np.asarray(self.recurrent.trace(x[: t + 1]).output))["probs"] for t in range(len(x))]
         return readonly(np.stack(rows))  # (T, C)
 
@@ -286,11 +289,12 @@ class Model(Sidecar):
                 raise ValueError("target is for classifiers; a language model explains the character after `position`")
             T = len(a.tokens)
             if not isinstance(position, (int, np.integer)) or not 0 <= position <= T - 2:
-                raise ValueError(f"position must be a step from 0 to {T - 2} (the last one with a next character); "
-                                 f"got {position!r}")
+                raise ValueError(msg("position must be a step from 0 to {last} (the last one with a next character); "
+                                     "got {position!r}", last=T - 2, position=position))
             target = int(ids[position + 1])
             if target == unk:
-                raise ValueError(f"the character after position {position} is not in the vocabulary: nothing to explain")
+                raise ValueError(msg("the character after position {position} is not in the vocabulary: nothing to "
+                                     "explain", position=position))
             label, tokens, x = self._vocab.itos[target], a.tokens[: position + 1], np.asarray(a.embeddings[: position + 1])
 
             def head(H: np.ndarray) -> tuple[float, np.ndarray]:
@@ -351,11 +355,12 @@ class Model(Sidecar):
         if not self._head or self.is_classifier:
             raise ValueError(f"{self.name} is not a language model; only shakespeare-* and jaychou-* models generate")
         if not isinstance(n, (int, np.integer)) or not 0 <= n <= MAX_GENERATE:
-            raise ValueError(f"n must be an integer from 0 to {MAX_GENERATE}; got {n!r}")
+            raise ValueError(msg("n must be an integer from 0 to {limit}; got {n!r}", limit=MAX_GENERATE, n=n))
         if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature >= 0):
-            raise ValueError(f"temperature must be a finite number ≥ 0; got {temperature!r}")
+            raise ValueError(msg("temperature must be a finite number ≥ 0; got {temperature!r}",
+                                 temperature=temperature))
         if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
-            raise ValueError(f"top_k must be None or an integer ≥ 1; got {top_k!r}")
+            raise ValueError(msg("top_k must be None or an integer ≥ 1; got {top_k!r}", top_k=top_k))
         toks = chars(prefix) or [Token(START, 0, 0)]
         ids, unknown = self._vocab.encode(toks)
         if unknown and prefix:
