@@ -270,8 +270,8 @@ def test_the_lab_in_chinese_refuses_a_setting_and_trains(lab_page):
     assert "在一个窗口内读入 sin(t)，并在每个时间步输出 cos(t)。" in captions
     assert any(c.startswith("上限：隐藏层大小 ≤ 256，") and c.endswith("此服务器上目前没有正在进行的训练。") for c in captions)
     start(at, lab_task="adding", lab_lr_adding=0.0)
-    # the sentence is ours, in Chinese; the engine's reason stays English
-    assert said(at, ("error",)) == ["实验室无法开始这次训练：lr must be between 1e-06 and 10, got 0.0"]
+    # the sentence is ours, the reason the engine's (cells.lab), both in Chinese
+    assert said(at, ("error",)) == ["实验室无法开始这次训练：lr 必须在 1e-06 到 10 之间，实际为 0.0"]
     start(at, lab_lr_adding=3e-3, lab_steps_adding=4, lab_H_adding=8, lab_on_rnn=False, lab_on_lstm=False)
     (sid,) = set(jobs.sessions()) - BEFORE
     job = jobs.get(sid)

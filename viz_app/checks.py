@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cells import zoo
 from cells.tokens import Token, chars
 
-from .i18n import N_, _, _n
+from .i18n import N_, _, _n, engine
 
 MAX_CHARS = 20_000  # longer text is cut here before tokenizing
 MAX_TOKENS = zoo.MAX_TOKENS  # the models read at most this many tokens
@@ -68,8 +68,8 @@ def show(messages: Iterable[Message]) -> None:
 
 
 def refusal(e: Exception) -> Message:
-    """A model's own clear message about the text it was given (cells' words, in English)."""
-    return error(_("The models could not read this text: {reason}", reason=e))
+    """A model's own clear message about the text it was given (cells' words, translated by engine)."""
+    return error(_("The models could not read this text: {reason}", reason=engine(e)))
 
 
 # -- the text -------------------------------------------------------------------------------

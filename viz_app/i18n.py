@@ -9,10 +9,15 @@
 English is the source language: a message id is the English text itself, shown as it is.
 Each other language has one gettext catalogue, viz_app/locale/<lang>/LC_MESSAGES/rnnscope.po,
 read with Babel. `python -m viz_app.i18n` extracts the ids from the code (Babel's Python
-extractor: the calls of `_`, `_n` and `N_` in viz_app/) and merges them into each catalogue:
-new ids come in untranslated, ids nothing uses any more are dropped. tests/test_i18n.py fails
-when an id has no translation, when a catalogue holds an entry nothing uses, and when a
-translation's {placeholders} differ from its id's.
+extractor: the calls of `_`, `_n` and `N_` in viz_app/, and of `msg` in cells/) and merges
+them into each catalogue: new ids come in untranslated, ids nothing uses any more are dropped.
+tests/test_i18n.py fails when an id has no translation, when a catalogue holds an entry nothing
+uses, and when a translation's {placeholders} differ from its id's.
+
+What cells/ says to a person (a refused input's reason, a parity report) is a
+cells.messages.Message: the English text, keeping its template and params. Show it with
+`engine(text_or_exception)`, which translates it like `_` (and any param that is itself a
+Message); any other text passes through unchanged.
 
 Placeholders are str.format's, named, filled by keyword; a message with keywords is formatted,
 one without is shown as it is (so its braces are literal). A translation whose placeholders do
@@ -44,6 +49,8 @@ DOMAIN = "rnnscope"
 LOCALE = Path(__file__).parent / "locale"
 KEYWORDS = {"_": None, "N_": None, "_n": (1, 2)}  # Babel's extractor: what marks a message
 SOURCES = Path(__file__).parent  # the code whose messages the catalogues translate
+ENGINE = SOURCES.parent / "cells"  # the engine's messages: cells.messages.msg("…", …)
+ENGINE_KEYWORDS = {"msg": None}
 PLURAL = {"zh": lambda n: 0}  # each language's plural form for a count (gettext's Plural-Forms): Chinese has one
 
 _log = logging.getLogger(__name__)
@@ -152,20 +159,40 @@ def N_(message: str) -> str:
     return message
 
 
+def engine(text: object) -> object:
+    """What cells said, in the current language: a cells.messages.Message (or an exception
+    raised with one) translated with its params (a param that is a Message too); anything
+    else as it is (an exception: its text)."""
+    from cells.messages import Message
+
+    if isinstance(text, BaseException):
+        first = text.args[0] if len(text.args) == 1 else None
+        text = first if isinstance(first, Message) else str(text)
+    if not isinstance(text, Message):
+        return text
+    return _(text.template, **{k: engine(v) if isinstance(v, Message) else v for k, v in text.params.items()})
+
+
 # -- the catalogues: extract, merge, check --------------------------------------------------
 
-def extract(root: Path = SOURCES) -> dict:
-    """Every message id the code under root marks: id -> sorted ["path:line", …]."""
+def extract(roots: dict[Path, dict] | None = None) -> dict:
+    """Every message id the code marks (by default `_`, `_n`, `N_` in viz_app/ and `msg` in
+    cells/; roots: folder -> Babel keywords): id -> sorted ["path:line", …]."""
+    found: dict = {}
+    for root, keywords in (roots or {SOURCES: KEYWORDS, ENGINE: ENGINE_KEYWORDS}).items():
+        _extract(root, keywords, found)
+    return found
+
+
+def _extract(root: Path, keywords: dict, found: dict) -> None:
     from babel.messages.extract import extract_from_file
 
-    found: dict = {}
     for path in sorted(root.rglob("*.py")):
-        for lineno, message, _comments, _context in extract_from_file("python", str(path), keywords=KEYWORDS):
+        for lineno, message, _comments, _context in extract_from_file("python", str(path), keywords=keywords):
             if not message or (isinstance(message, tuple) and not all(message)):
                 continue
             key = message if isinstance(message, str) else tuple(message[:2])
             found.setdefault(key, []).append(f"{path.relative_to(root.parent)}:{lineno}")
-    return found
 
 
 def update(lang: str) -> tuple[int, int]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from cells import lab, lab_worker
 
+from .i18n import _
 from .sessions import session_alive
 
 WATCH = 1.0  # seconds between checks that the session still exists
@@ -269,7 +270,7 @@ def get(session_id: str) -> Job | None:
 def start(session_id: str, settings: list[lab.Settings], alive: Callable[[str], bool] = session_alive) -> Job:
     """Start a session's run; LabError if its settings are refused or one is already running."""
     if not settings:
-        raise lab.LabError("choose at least one cell to train")
+        raise lab.LabError(_("choose at least one cell to train"))
     with _LOCK:
         _refuse_second(session_id)
         job = Job(session_id, settings, alive)  # starts the process (no torch import here): quick
@@ -284,7 +285,7 @@ def start(session_id: str, settings: list[lab.Settings], alive: Callable[[str], 
 def _refuse_second(session_id: str) -> None:
     old = _JOBS.get(session_id)
     if old is not None and old.training:
-        raise lab.LabError("a run is already going in this tab: stop it first (one run per tab)")
+        raise lab.LabError(_("a run is already going in this tab: stop it first (one run per tab)"))
 
 
 def reset(session_id: str) -> None:

@@ -17,7 +17,7 @@ import streamlit as st
 from cells import own, sequences
 
 from . import checks, sessions, yours
-from .i18n import N_, _, _n
+from .i18n import N_, _, _n, engine
 from .tasks import YOURS
 
 MAX_UPLOAD_MB = 50  # per file: a 2-layer bidirectional LSTM with input 128 and H = 512 is 34 MiB in float32
@@ -50,7 +50,7 @@ def open_model_panel() -> None:
         checks.show(st.session_state.pop("_yours_said", []))
         if shelf is not None:
             # plain: the file's name is the user's
-            st.caption(checks.plain(_("Open: {source}. {report}", source=shelf.source, report=shelf.report)))
+            st.caption(checks.plain(_("Open: {source}. {report}", source=shelf.source, report=engine(shelf.report))))
             st.button(_("Close it"), key="yours_close", on_click=yours.forget, args=(sessions.current(),))
 
 
@@ -65,10 +65,11 @@ def _open() -> None:
     try:
         shelf = read_upload(weights.name, weights.getvalue(), vocab.getvalue() if vocab else None, kind)
     except ValueError as e:
-        ss["_yours_said"] = [checks.error(_("{name} could not be opened: {reason}", name=weights.name, reason=e))]
+        ss["_yours_said"] = [checks.error(_("{name} could not be opened: {reason}", name=weights.name,
+                                            reason=engine(e)))]
         return
     show(shelf)
-    ss["_yours_said"] = [checks.info(_("Opened {source}. {report}", source=shelf.source, report=shelf.report))]
+    ss["_yours_said"] = [checks.info(_("Opened {source}. {report}", source=shelf.source, report=engine(shelf.report)))]
 
 
 def show(shelf: yours.Shelf) -> None:
@@ -126,4 +127,4 @@ def _read_csv(input_size: int) -> None:
     try:
         ss["text"] = sequences.from_csv(f.getvalue(), input_size)
     except ValueError as e:
-        ss["_num_said"] = [checks.error(f"{f.name}: {e}")]
+        ss["_num_said"] = [checks.error(_("{name}: {reason}", name=f.name, reason=engine(e)))]

@@ -13,7 +13,7 @@ from cells import export
 from cells.checkpoint import CheckpointError
 
 from .. import cache, checks, present, state
-from ..i18n import _, _n
+from ..i18n import _, _n, engine
 from ..component.mount import patch, scope
 from ..tasks import TASKS, YOURS, UntrainedConfig
 
@@ -34,13 +34,13 @@ def load_models(sel: Selection) -> list | None:
         return None
     if (shelf := cache.shelf() if sel.task == YOURS else None) is not None:
         # plain: a file name is the user's
-        st.caption(checks.plain(_("Your model: {source}. {report}", source=shelf.source, report=shelf.report)))
+        st.caption(checks.plain(_("Your model: {source}. {report}", source=shelf.source, report=engine(shelf.report))))
     try:
         return cache.models(sel.task, sel.cfg)
     except CheckpointError as e:  # the model's name and what is wrong, not the server's paths
         checks.show([checks.error(_("The bundled model {name} could not be loaded, so this view cannot be drawn: its "
                                     "checkpoint {problem}. Reinstall rnnscope to restore it.", name=e.name,
-                                    problem=e.problem))])
+                                    problem=engine(e.problem)))])
         return None
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 from .. import checks, sessions, sources, state
 from ..charts import heatmaps
 from ..charts import lab as charts
-from ..i18n import N_, _, _n
+from ..i18n import N_, _, _n, engine
 from ..tasks import KINDS
 from .common import Selection
 
@@ -75,9 +75,9 @@ def render(sel: Selection) -> None:
     if started:
         try:
             jobs.start(session, settings)
-        except lab.LabError as e:  # the engine's reason stays English; the sentence around it is ours
+        except lab.LabError as e:
             with notes:
-                checks.show([checks.error(_("The lab cannot start this run: {reason}", reason=e))])
+                checks.show([checks.error(_("The lab cannot start this run: {reason}", reason=engine(e)))])
     job = jobs.get(session)
     cols = st.columns([1, 1, 1, 4])
     if job is not None:  # callbacks: the state changes before the page is drawn
@@ -169,7 +169,8 @@ def draw(p: jobs.Progress, job: jobs.Job) -> None:
     else:
         text = _("{state}: step {done:,} of {total:,} · {rate:.0f} steps/s", **said)
     st.progress(min(done / total, 1.0), text=text)
-    messages = [checks.warning(f"{n}: {note}") for n, note in zip(names, p.notes) if note.startswith("diverged")]
+    messages = [checks.warning(_("{name}: {reason}", name=n, reason=engine(note)))
+                for n, note in zip(names, p.notes) if note.startswith("diverged")]
     if p.error:
         messages.append(checks.error(_("The run failed: {reason}", reason=p.error)))
     checks.show(messages)

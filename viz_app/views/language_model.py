@@ -13,7 +13,7 @@ import streamlit as st
 from cells import zoo
 
 from .. import cache, checks, i18n
-from ..i18n import N_, _
+from ..i18n import N_, _, engine
 from ..tasks import KINDS, LM_TASKS
 from .common import Selection, checked_text, downloads, load_models, stepped, task_hint
 
@@ -54,7 +54,8 @@ def render(sel: Selection) -> None:
                 texts[kind] = cache.generate(sel.task, kind, req)
             except ValueError as e:  # the model's own bounds; the request checks should have caught it
                 with col:
-                    checks.show([checks.error(_("{model} could not generate: {reason}", model=kind.upper(), reason=e))])
+                    checks.show([checks.error(_("{model} could not generate: {reason}", model=kind.upper(),
+                                                reason=engine(e)))])
                 continue
             col.markdown(_("**{model}** writes:", model=kind.upper()))
             col.code(texts[kind], language=None, wrap_lines=True, height=160)  # user text as code: never markdown or HTML

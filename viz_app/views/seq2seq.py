@@ -19,7 +19,7 @@ from cells.seq2seq import MAX_BEAM
 
 from .. import cache, checks, i18n
 from ..component import seq2seq as s2s
-from ..i18n import N_, _
+from ..i18n import N_, _, engine
 from .common import Selection, downloads, stepped
 
 TITLE, URL_PATH, ICON = N_("Seq2seq"), "seq2seq", ":material/translate:"
@@ -64,7 +64,7 @@ def render(sel: Selection) -> None:
     except CheckpointError as e:  # the model's name and what is wrong, not the server's paths
         checks.show([checks.error(_("The bundled model {name} could not be loaded, so this view cannot be drawn: its "
                                     "checkpoint {problem}. Reinstall rnnscope to restore it.", name=e.name,
-                                    problem=e.problem))])
+                                    problem=engine(e.problem)))])
         return
     req = inputs(s2s.alphabet(models[0]), s2s.writable(models[0]))
     checks.show(req.messages)

@@ -15,7 +15,7 @@ from cells.checkpoint import CheckpointError
 
 from .. import cache, checks, i18n, state
 from ..charts.seq2seq import unrolled
-from ..i18n import N_, _
+from ..i18n import N_, _, engine
 from ..tasks import KINDS
 from .common import Selection
 
@@ -38,7 +38,7 @@ def render(sel: Selection) -> None:
     except CheckpointError as e:
         checks.show([checks.error(_("The bundled model {name} could not be loaded, so this view cannot be drawn: its "
                                     "checkpoint {problem}. Reinstall rnnscope to restore it.", name=e.name,
-                                    problem=e.problem))])
+                                    problem=engine(e.problem)))])
         return
     st.caption(_("Each row is one cell unrolled in time (left to right): inputs below, outputs above, and in each "
                  "cell the size of its state ‖h_t‖, darker when larger. The same cell makes all four shapes; what "
