@@ -311,3 +311,19 @@ def test_the_app_starts_without_torch():
             "viz_app.views.language_model, viz_app.views.gradients, viz_app.views.lab; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_server_forgets_the_texts_once_no_tab_has_been_open_for_a_while():
+    # After a class has gone the server returns to its baseline memory: the texts'
+    # computations go, the models stay. When: after IDLE_FORGET s with no tab, once.
+    idle = cache.Idle(after=60)
+    assert [idle.tick(n, t) for n, t in [(3, 0), (0, 10), (0, 69), (0, 70), (0, 200), (1, 201), (0, 202),
+                                         (None, 203), (0, 204), (0, 264)]] == \
+        [False, False, False, True, False, False, False, False, False, True]
+    models = cache.model("trec", "gru")
+    before = cache.analyze("trec", "gru", UntrainedConfig(), "who wrote hamlet ?")
+    assert cache.analyze("trec", "gru", UntrainedConfig(), "who wrote hamlet ?") is before  # cached until then
+    cache.forget_texts()
+    after = cache.analyze("trec", "gru", UntrainedConfig(), "who wrote hamlet ?")
+    assert after is not before and after.probs.tolist() == before.probs.tolist()  # computed again, the same
+    assert cache.model("trec", "gru") is models  # the model stayed

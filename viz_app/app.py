@@ -90,6 +90,7 @@ def language_switch() -> None:
 
 
 old_view = state.load()
+cache.watch_idle()  # once per process: the texts' computations are forgotten once no tab is open
 language_switch()
 chosen: dict[str, Selection] = {}  # filled once the page is known, before it runs
 pages = {v.URL_PATH: st.Page(lambda v=v: v.render(chosen["sel"]), title=_(v.TITLE), icon=v.ICON, url_path=v.URL_PATH,

@@ -14,13 +14,22 @@ Numbers need no language.
 
 A model that cannot be loaded raises cells.checkpoint.CheckpointError, which the
 view shows as a clear error: there are no stand-ins.
+
+The caches keyed by a text are bounded (max_entries), and once no tab has been open for
+IDLE_FORGET seconds a watch thread forgets them (`forget_texts`; the models stay) and hands
+the freed memory back to the system: after a class has gone, the server returns to what it
+took before the class came, instead of keeping its last few hundred sentences.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
+import gc
 import hashlib
+import threading
+import time
 
 import numpy as np
 import streamlit as st
@@ -46,11 +55,75 @@ def _key(*parts) -> str:
     return hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+IDLE_FORGET = 60.0  # seconds with no tab open before the texts' computations are forgotten
+IDLE_CHECK = 5.0  # seconds between the watch's looks at the server
+_TEXT_CACHES: list = []  # every cache keyed by a text (the models' caches are not in it)
+_WATCH: list[threading.Thread] = []  # at most one, started by the first script run
+_WATCH_LOCK = threading.Lock()
+
+
+def forgettable(cache):
+    """Registers a shared cache keyed by a text, for `forget_texts`; returns it unchanged."""
+    _TEXT_CACHES.append(cache)
+    return cache
+
+
+def forget_texts() -> None:
+    """Forget every text's computations (analyses, payloads, generated text); the models
+    stay. Then hand the freed memory back to the system: the collector, and glibc's
+    malloc_trim (a freed small block otherwise stays in the process's heap)."""
+    for c in _TEXT_CACHES:
+        c.clear()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused, not returned
+        pass
+
+
+@dataclasses.dataclass
+class Idle:
+    """When to forget: after `after` seconds with no tab connected, once per such stretch."""
+
+    after: float = IDLE_FORGET
+    since: float | None = None  # when the server last became idle; None while tabs are open
+    done: bool = False  # forgotten in this idle stretch
+
+    def tick(self, connected: int | None, now: float) -> bool:
+        """A look at the server (connected tabs, None if unknown); True when it is time to forget."""
+        if connected is None or connected > 0:
+            self.since, self.done = None, False
+            return False
+        if self.since is None:
+            self.since = now
+        if not self.done and now - self.since >= self.after:
+            self.done = True
+            return True
+        return False
+
+
+def watch_idle() -> None:
+    """Start the watch that forgets the texts once the server is idle (once per process)."""
+    with _WATCH_LOCK:
+        if not _WATCH:
+            _WATCH.append(threading.Thread(target=_watch, name="rnnscope-idle", daemon=True))
+            _WATCH[0].start()
+
+
+def _watch() -> None:
+    idle = Idle()
+    while True:
+        time.sleep(IDLE_CHECK)
+        if idle.tick(sessions.connected(), time.monotonic()):
+            forget_texts()
+
+
 def cached(max_entries: int, data: bool = False):
     """st.cache_resource (st.cache_data if `data`) for the bundled tasks; for YOURS, the
     session's memo. The decorated function's first argument is the task."""
     def wrap(fn):
-        shared = (st.cache_data if data else st.cache_resource)(max_entries=max_entries, show_spinner=False)(fn)
+        shared = forgettable((st.cache_data if data else st.cache_resource)(max_entries=max_entries,
+                                                                             show_spinner=False)(fn))
 
         @functools.wraps(fn)
         def call(task: str, *args, **kwargs):
@@ -231,6 +304,7 @@ def gradients_payload(task: str, cfg: UntrainedConfig, text: str, target: str | 
                                      lang), cols[0][1].trace.T
 
 
+@forgettable
 @st.cache_resource(max_entries=16, show_spinner=False)
 def padding_reading(task: str, kind: str, sentences: tuple[str, ...]) -> padding.Reading:
     """The sentences as one batch, read packed and padded by the task's `kind` classifier
@@ -239,6 +313,7 @@ def padding_reading(task: str, kind: str, sentences: tuple[str, ...]) -> padding
 
 
 @speaks
+@forgettable
 @st.cache_resource(max_entries=16, show_spinner=False)
 def padding_payload(task: str, kind: str, sentences: tuple[str, ...], *, lang: str) -> tuple[str, str, int]:
     r = padding_reading(task, kind, sentences)
@@ -262,6 +337,7 @@ def seq2seq_models() -> list:
     return [seq2seq_model(kind) for kind in s2s.MODEL_NAMES]
 
 
+@forgettable
 @st.cache_resource(max_entries=16, show_spinner=False)
 def seq2seq_reading(source: str, beam: int, target: str | None) -> s2s.Reading:
     """The three models on one source: free running (greedy or beam) or, given a target, teacher-forced."""
@@ -269,6 +345,7 @@ def seq2seq_reading(source: str, beam: int, target: str | None) -> s2s.Reading:
 
 
 @speaks
+@forgettable
 @st.cache_resource(max_entries=16, show_spinner=False)
 def seq2seq_payload(source: str, beam: int, target: str | None, *, lang: str) -> tuple[str, str, int]:
     r = seq2seq_reading(source, beam, target)

@@ -40,3 +40,14 @@ def sent_by_the_page() -> dict[str, object]:
                 for wid, w in states.items() if (k := user_key_from_element_id(wid))}
     except (AttributeError, TypeError, ValueError, ImportError):
         return {}
+
+
+def connected() -> int | None:
+    """How many tabs are connected to this server now; None without a server (AppTest, a
+    notebook) or if Streamlit's session manager (1.67: Runtime's) cannot say."""
+    from streamlit.runtime import Runtime
+
+    try:
+        return Runtime.instance()._session_mgr.num_active_sessions() if Runtime.exists() else None
+    except (AttributeError, RuntimeError):
+        return None
