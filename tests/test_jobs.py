@@ -154,6 +154,22 @@ def test_one_run_per_session_and_bad_settings_start_nothing(session):
     until(lambda: again.state == "done")
 
 
+def test_the_server_trains_at_most_max_runs_at_once(monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_RUNS", 2)
+    first = [jobs.start(f"test-cap-{i}", settings(20_000)) for i in range(2)]
+    try:
+        with pytest.raises(lab.LabError, match="training 2 runs already, its limit"):
+            jobs.start("test-cap-2", settings(10))
+        assert jobs.get("test-cap-2") is None  # nothing started, nothing kept
+        first[0].stop(wait=60)
+        until(lambda: not first[0].training)
+        third = jobs.start("test-cap-2", settings(5))  # a place came free
+        until(lambda: third.state == "done")
+    finally:
+        for i in range(3):
+            jobs.reset(f"test-cap-{i}")
+
+
 UNRESPONSIVE = [sys.executable, "-c", "import sys, time; sys.stdin.readline(); time.sleep(600)"]  # never answers
 
 

@@ -40,11 +40,13 @@ from dataclasses import dataclass
 
 from cells import lab, lab_worker
 
-from .i18n import _
+from .i18n import _, _n
 from .sessions import session_alive
 
 WATCH = 1.0  # seconds between checks that the session still exists
 KILL_AFTER = 3.0  # seconds a worker told to stop has before it is killed
+MAX_RUNS = 8  # runs training at once on one server: each worker process takes about 300 MB (torch), and a
+# ninth would only share the same cores more thinly; the page says so and the tab starts once one ends
 NICE = 10  # the worker processes' scheduling priority: pages are served before training steps
 WORKER = [sys.executable, "-m", "cells.lab_worker"]  # the worker's command, the server's own interpreter
 _JOBS: dict[str, Job] = {}  # by session: the job its page shows
@@ -268,11 +270,16 @@ def get(session_id: str) -> Job | None:
 
 
 def start(session_id: str, settings: list[lab.Settings], alive: Callable[[str], bool] = session_alive) -> Job:
-    """Start a session's run; LabError if its settings are refused or one is already running."""
+    """Start a session's run; LabError if its settings are refused, one is already running in
+    the session, or MAX_RUNS are training on the server."""
     if not settings:
         raise lab.LabError(_("choose at least one cell to train"))
     with _LOCK:
         _refuse_second(session_id)
+        if sum(j.training for j in _WORKERS) >= MAX_RUNS:
+            raise lab.LabError(_n("the server is training {n} run already, its limit: start yours when it ends",
+                                  "the server is training {n} runs already, its limit: start yours when one ends",
+                                  MAX_RUNS))
         job = Job(session_id, settings, alive)  # starts the process (no torch import here): quick
         old = _JOBS.get(session_id)
         if old is not None:
