@@ -499,8 +499,6 @@ def _jaychou_refit(rs: list[dict]) -> list[str]:
     """How the refit models (TaskSpec.refit) came about, and what of the held-out text was seen."""
     first = ", ".join(f"{JAYCHOU_FIRST[r['kind']]:.3f} ({r['kind'].upper()})" for r in rs)
     epochs = ", ".join(f"{r['kind'].upper()} {r['model'].metrics.get('refit_epochs', 0):.0f}" for r in rs)
-    cpu = ", ".join(f"{r['kind'].upper()} {r['model'].metrics.get('training_cpu_seconds', float('nan')) / 60:.1f}"
-                    for r in rs)
     return [
         "",
         "Trained again on the slice. The models first bundled with the setting above, trained on the first",
@@ -514,8 +512,8 @@ def _jaychou_refit(rs: list[dict]) -> list[str]:
         f"the epochs the first kept ({epochs}), and is the one bundled. The count models in the table",
         "(and the bigram the networks distil from) are fitted on that same 90 %; those on the slice, above,",
         "on the 80 % the first run saw. Each held-out figure in the table is the only one of its second",
-        "run, printed at its end; nothing was run again after it. The training minutes in the table are both runs' wall",
-        f"clock on a machine that other work kept busy; their CPU minutes (all threads) were {cpu}.",
+        "run, printed at its end; nothing was run again after it. The training minutes in the table are",
+        "both runs' wall clock.",
     ]
 
 

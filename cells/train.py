@@ -309,12 +309,10 @@ def train(task: str, kind: str, args: argparse.Namespace) -> tuple[Path, Path]:
             raise ValueError("--refit is for the language models (shakespeare, jaychou)")
         overrides["refit"] = True
     spec = replace(spec, **overrides)
-    t0, cpu0 = time.monotonic(), time.process_time()
+    t0 = time.monotonic()
     fn = train_classifier if spec.level == "word" else train_lm
     model, metrics, vocab, shas = fn(task, kind, spec, args)
     seconds = time.monotonic() - t0
-    # CPU seconds of all this process's threads: unlike the wall clock, barely moved by other work on the machine
-    metrics["training_cpu_seconds"] = round(time.process_time() - cpu0, 1)
     meta = {
         "task": task, "kind": kind, "level": spec.level, "config": model.cfg.to_dict(), "vocab": vocab,
         "backoff": spec.backoff, "storage": spec.storage,
