@@ -11,6 +11,7 @@ A value other than these (a tampered link) is read as the default: off, all thre
 
 from __future__ import annotations
 
+import base64
 import io
 from urllib.parse import urlencode, urlsplit
 
@@ -59,7 +60,10 @@ def share(query: dict[str, str]) -> None:
         if png is None:
             checks.show([checks.info(_("The link is too long for a QR code (the text is long): copy it instead."))])
         else:
-            st.image(png, caption=_("Scan to open this view, at this step"), width=220)
+            # As a data URI, not a media file: a media file is dropped when the next run makes its
+            # own, and a page still drawing the last run then asks for it in vain (HTTP 404).
+            st.image(f"data:image/png;base64,{base64.b64encode(png).decode()}",
+                     caption=_("Scan to open this view, at this step"), width=220)
 
 
 def local_only(url: str) -> bool:
