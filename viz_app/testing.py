@@ -200,8 +200,11 @@ def browsers(n: int, user_data_dir: str | None = None, nices: tuple[int, ...] = 
             executable, nice = CHROMIUM, nices[i] if i < len(nices) else 0
             if nice:
                 executable = os.path.join(tmp, f"chromium-nice-{i}")
+                # Run as root, Chromium sets its threads' nice values itself (0, and -8 for its display
+                # and I/O threads), undoing `nice`; without CAP_SYS_NICE it cannot.
+                keep = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
                 with open(executable, "w") as f:
-                    f.write(f'#!/bin/sh\nexec nice -n {int(nice)} {CHROMIUM} "$@"\n')
+                    f.write(f'#!/bin/sh\nexec {keep}nice -n {int(nice)} {CHROMIUM} "$@"\n')
                 os.chmod(executable, 0o755)
             ctx = p.chromium.launch_persistent_context(
                 user_data_dir if user_data_dir and i == 0 else os.path.join(tmp, f"profile-{i}"),
