@@ -1,6 +1,6 @@
 """The training lab's worker process: one per run, so training never holds the server's GIL.
 
-    python -m cells.lab_worker --nice 10      # viz_app/jobs.py starts it (subprocess.Popen)
+    python -m cells.lab_worker --nice 19      # viz_app/jobs.py starts it (subprocess.Popen)
 
 stdin, JSON lines: first {"settings": [dataclasses.asdict(Settings), …]}, then the commands
 "pause", "resume" and "stop". End of input (the server closed the pipe, or died) stops the

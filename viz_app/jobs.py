@@ -47,7 +47,8 @@ WATCH = 1.0  # seconds between checks that the session still exists
 KILL_AFTER = 3.0  # seconds a worker told to stop has before it is killed
 MAX_RUNS = 8  # runs training at once on one server: each worker process takes about 300 MB (torch), and a
 # ninth would only share the same cores more thinly; the page says so and the tab starts once one ends
-NICE = 10  # the worker processes' scheduling priority: pages are served before training steps
+NICE = 19  # the worker processes' scheduling priority, the lowest: training takes only the CPU the pages leave
+# (at nice 10, five runs still took a third of a core from a page drawing a new sentence on the same machine)
 WORKER = [sys.executable, "-m", "cells.lab_worker"]  # the worker's command, the server's own interpreter
 _JOBS: dict[str, Job] = {}  # by session: the job its page shows
 _WORKERS: weakref.WeakSet[Job] = weakref.WeakSet()  # every job whose process may still run, shown or not
