@@ -77,10 +77,19 @@ def start_times(task: str, n: int, command: list[str] | None = None, cold: bool 
 
 ENTER_PROBE = """() => { window.__enterAt = null; window.__drawn = [];
   document.addEventListener('keydown', e => { if (e.key === 'Enter') window.__enterAt = performance.timeOrigin + e.timeStamp; }, true);
-  window.addEventListener('rnnscope:drawn', e => window.__drawn.push([e.detail.stamp, e.detail.at])); }"""
+  window.addEventListener('rnnscope:drawn', e => window.__drawn.push([e.detail.stamp, e.detail.at,
+    e.detail.receivedAt === undefined ? null : performance.timeOrigin + e.detail.receivedAt])); }"""
 
 
 def enter_times(page, sentences: list[str]) -> list[float]:
+    """Enter -> the new text's columns drawn, ms, per sentence."""
+    return [drawn for drawn, _ in enter_and_received_times(page, sentences)]
+
+
+def enter_and_received_times(page, sentences: list[str]) -> list[tuple[float, float | None]]:
+    """Per sentence, ms from its Enter: (its columns drawn, its payload received by the page).
+    The second is the server's part (the script run and the transfer), the first adds the
+    browser's drawing, which shares the CPU with whatever else runs on the same machine."""
     page.evaluate(ENTER_PROBE)
     box = page.get_by_label("Text (press Enter to read it)")
     out = []
@@ -90,8 +99,9 @@ def enter_times(page, sentences: list[str]) -> list[float]:
         box.fill(s)
         box.press("Enter")
         page.wait_for_function(f"window.__drawn.some(d => !d[0].startsWith('{key}'))", timeout=30_000, polling=10)
-        at = page.evaluate(f"window.__drawn.find(d => !d[0].startsWith('{key}'))[1]")
-        out.append(at - page.evaluate("window.__enterAt"))
+        _, at, received = page.evaluate(f"window.__drawn.find(d => !d[0].startsWith('{key}'))")
+        enter = page.evaluate("window.__enterAt")
+        out.append((at - enter, None if received is None else received - enter))
         page.wait_for_timeout(SETTLE_MS)
     return out
 

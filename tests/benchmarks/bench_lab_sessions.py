@@ -13,6 +13,9 @@ One server (`testing.AppServer`) and one headless Chromium context (`testing.bro
      with all of them training), the memory, the CPU of the server and of its workers,
      and the workers' nice values
   4. with those training, a new page on Compare measured as in 1
+  (1 and 4 also time each new sentence's payload reaching the page: the server's part, apart
+  from the drawing, which shares this machine's CPU with the training as a student's own
+  machine would not)
   5. the lab tabs closed: how long until a fresh /lab page says "No run is training on this
      server now" (reloaded until it does, at most 30 s) and until no worker process is
      left, and the memory after
@@ -117,15 +120,16 @@ def start_lab_run(ctx, srv):
     return page
 
 
-def compare_page(ctx, srv, task: str, steps: int, sentences: int) -> tuple[list[float], list[float]]:
-    """A new page on Compare: (step latencies, new-sentence times), in ms; the page is left open."""
+def compare_page(ctx, srv, task: str, steps: int, sentences: int) -> tuple[list[float], list[float], list[float]]:
+    """A new page on Compare: (step latencies, new-sentence times, and when each new sentence's
+    payload reached the page), in ms; the page is left open."""
     page = ctx.new_page()
     page.goto(bench_app.url(srv, task, bench_app.SENTENCE))
     testing.drawn_scope(page, timeout=120)
     page.wait_for_timeout(bench_app.SETTLE_MS)
     lat = testing.step_latencies(page, steps)
-    enters = bench_app.enter_times(page, bench_app.SENTENCES[:sentences])
-    return lat, enters
+    enters = bench_app.enter_and_received_times(page, bench_app.SENTENCES[:sentences])
+    return lat, [d for d, _ in enters], [r for _, r in enters if r is not None]
 
 
 def wait_idle(ctx, srv, timeout: float = IDLE_WAIT) -> tuple[float | None, str]:
@@ -169,7 +173,7 @@ def main() -> None:
             ctx = lab_ctx = stack.enter_context(testing.browser())
         srv.wait_healthy()
         pid = srv.proc.pid
-        base_steps, base_enters = compare_page(ctx, srv, args.task, args.steps, args.sentences)
+        base_steps, base_enters, base_received = compare_page(ctx, srv, args.task, args.steps, args.sentences)
         mem_before = memory_mb(pid)
         for p in ctx.pages:  # the baseline's page: the sixth session is a new one
             p.close()
@@ -192,7 +196,7 @@ def main() -> None:
         mem_training = memory_mb(pid)
 
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-        busy_steps, busy_enters = compare_page(ctx, srv, args.task, args.steps, args.sentences)
+        busy_steps, busy_enters, busy_received = compare_page(ctx, srv, args.task, args.steps, args.sentences)
         busy_cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0)
         still = [progress(p)[0] for p in labs]
 
@@ -225,6 +229,8 @@ def main() -> None:
     print("|---|---|---|---|")
     print(timed("alone: step key press → every chart updated", base_steps, *BUDGET["step"]))
     print(timed("alone: new sentence (Enter) → three columns updated", base_enters, None, BUDGET["enter_p95"]))
+    if base_received:
+        print(timed("alone: new sentence (Enter) → its payload in the page (the server's part)", base_received))
     print(f"| server and workers' memory before any run | {memory(mem_before)} | – | – |")
     print(f"| {n} lab tabs: started and training after | {seconds_to_start:.1f} s | – | – |")
     print(f"| each lab tab's steps/s, progress text | {', '.join(f'{x:.0f}' for x in shown)} | – | – |")
@@ -241,6 +247,9 @@ def main() -> None:
     print(timed(f"{n} training: step key press → every chart updated", busy_steps, *BUDGET["step"]))
     print(timed(f"{n} training: new sentence (Enter) → three columns updated", busy_enters, None,
                 BUDGET["enter_p95"]))
+    if busy_received:
+        print(timed(f"{n} training: new sentence (Enter) → its payload in the page (the server's part)",
+                    busy_received))
     print(f"| lab tabs' state when the measurement ended | {', '.join(still)} | all Training | "
           f"{'yes' if all(s == 'Training' for s in still) else '**no**'} |")
     idle = f"{idle_after:.1f} s" if idle_after is not None else f"not within {IDLE_WAIT:.0f} s (“{said}”)"
