@@ -404,7 +404,8 @@ class Student:
         await self.page.wait_for_function(
             "(key) => window.__drawn.some((d) => !d[0].startsWith(key + ':'))", arg=old,
             timeout=ENTER_TIMEOUT * 1000, polling=10)
-        stamp, at = await self.page.evaluate("(key) => window.__drawn.find((d) => !d[0].startsWith(key + ':'))", old)
+        stamp, at = (await self.page.evaluate("(key) => window.__drawn.find((d) => !d[0].startsWith(key + ':'))",
+                                              old))[:2]
         pressed, received = await self.page.evaluate(
             "(key) => [window.__enterAt, window.__rx[key]]", stamp.rsplit(":", 1)[0])
         self.enters.append(at - pressed)
