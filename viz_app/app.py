@@ -84,9 +84,9 @@ def language_switch() -> None:
     st.sidebar.segmented_control("语言 / Language", list(i18n.LANGS), format_func=i18n.LANGS.get, key="lang",
                                  persist_state="session", required=True)
     if (bad := st.session_state.pop("_lang_refused", None)) is not None:
-        checks.show([checks.info(f"语言 “{bad}” 不可用，显示{i18n.LANGS[st.session_state['lang']]}。 / "
-                                 f"The link's language \"{bad}\" is not available: showing "
-                                 f"{i18n.LANGS[st.session_state['lang']]}.")])
+        shown = i18n.LANGS[st.session_state["lang"]]
+        checks.show([checks.info(f"语言 “{bad}” 不可用，显示{shown}。 / "
+                                 f"The link's language \"{bad}\" is not available: showing {shown}.")])
 
 
 old_view = state.load()

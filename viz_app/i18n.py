@@ -177,7 +177,7 @@ def engine(text: object) -> object:
 
 def extract(roots: dict[Path, dict] | None = None) -> dict:
     """Every message id the code marks (by default `_`, `_n`, `N_` in viz_app/ and `msg` in
-    cells/; roots: folder -> Babel keywords): id -> sorted ["path:line", …]."""
+    cells/; roots: folder -> Babel keywords): id -> [(path, line), …] in the order found."""
     found: dict = {}
     for root, keywords in (roots or {SOURCES: KEYWORDS, ENGINE: ENGINE_KEYWORDS}).items():
         _extract(root, keywords, found)
@@ -192,7 +192,7 @@ def _extract(root: Path, keywords: dict, found: dict) -> None:
             if not message or (isinstance(message, tuple) and not all(message)):
                 continue
             key = message if isinstance(message, str) else tuple(message[:2])
-            found.setdefault(key, []).append(f"{path.relative_to(root.parent)}:{lineno}")
+            found.setdefault(key, []).append((str(path.relative_to(root.parent)), lineno))
 
 
 def update(lang: str) -> tuple[int, int]:
@@ -211,7 +211,7 @@ def update(lang: str) -> tuple[int, int]:
     cat = Catalog(locale=lang, domain=DOMAIN, project="rnnscope", version="", fuzzy=False, **dates)
     for key, where in sorted(ids.items(), key=lambda kv: kv[1][0]):
         cat.add(key, old.get(key, "" if isinstance(key, str) else ("",)),
-                locations=[(w.rsplit(":", 1)[0], int(w.rsplit(":", 1)[1])) for w in where])
+                locations=where)
     buf = io.BytesIO()
     write_po(buf, cat, width=0, omit_header=False, include_previous=False)  # whole before the file is touched
     path.parent.mkdir(parents=True, exist_ok=True)

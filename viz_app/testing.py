@@ -186,6 +186,21 @@ def browser(user_data_dir: str | None = None):
         yield ctx
 
 
+def chromium_executable(folder: str, name: str, nice: int = 0, idle: bool = False) -> str:
+    """The Chromium to launch: CHROMIUM itself, or a script in `folder` that starts it at
+    `nice` (with `idle`, under SCHED_IDLE: only CPU time nothing else wants). Run as root,
+    Chromium sets its threads' nice values itself (0, and -8 for its display and I/O
+    threads), undoing `nice`; without CAP_SYS_NICE it cannot, so the script drops it."""
+    if not nice and not idle:
+        return CHROMIUM
+    exe = os.path.join(folder, f"chromium-{name}")
+    keep = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
+    with open(exe, "w") as f:
+        f.write(f'#!/bin/sh\nexec {keep}{"chrt --idle 0 " if idle else ""}nice -n {int(nice)} {CHROMIUM} "$@"\n')
+    os.chmod(exe, 0o755)
+    return exe
+
+
 @contextlib.contextmanager
 def browsers(n: int, user_data_dir: str | None = None, nices: tuple[int, ...] = ()):
     """n headless Chromium contexts from one Playwright (it allows one per thread); the i-th
@@ -197,15 +212,7 @@ def browsers(n: int, user_data_dir: str | None = None, nices: tuple[int, ...] = 
             contextlib.ExitStack() as stack:
         ctxs = []
         for i in range(n):
-            executable, nice = CHROMIUM, nices[i] if i < len(nices) else 0
-            if nice:
-                executable = os.path.join(tmp, f"chromium-nice-{i}")
-                # Run as root, Chromium sets its threads' nice values itself (0, and -8 for its display
-                # and I/O threads), undoing `nice`; without CAP_SYS_NICE it cannot.
-                keep = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
-                with open(executable, "w") as f:
-                    f.write(f'#!/bin/sh\nexec {keep}nice -n {int(nice)} {CHROMIUM} "$@"\n')
-                os.chmod(executable, 0o755)
+            executable = chromium_executable(tmp, f"nice-{i}", nices[i] if i < len(nices) else 0)
             ctx = p.chromium.launch_persistent_context(
                 user_data_dir if user_data_dir and i == 0 else os.path.join(tmp, f"profile-{i}"),
                 executable_path=executable, headless=True, args=CHROMIUM_ARGS, viewport={"width": 1500, "height": 1300})

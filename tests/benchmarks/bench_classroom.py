@@ -457,16 +457,8 @@ class Student:
 async def chromium(pw, tmp: str, name: str, nice: int = 0, idle: bool = False,
                    viewport: tuple[int, int] = (1500, 1300)):
     """A headless Chromium (one process tree, one context) as testing.browsers starts it, at
-    `nice`, or with `idle` under SCHED_IDLE: it runs only on CPU time nothing else wants.
-    Run as root, Chromium sets its threads' nice values itself (0 for most, -8 for the
-    display and I/O threads), undoing `nice -n 19`; without CAP_SYS_NICE it cannot."""
-    exe = testing.CHROMIUM
-    if nice or idle:
-        exe = os.path.join(tmp, f"chromium-{name}")
-        keep = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
-        Path(exe).write_text(f'#!/bin/sh\nexec {keep}{"chrt --idle 0 " if idle else ""}nice -n {int(nice)} '
-                             f'{testing.CHROMIUM} "$@"\n')
-        os.chmod(exe, 0o755)
+    `nice`, or with `idle` under SCHED_IDLE (testing.chromium_executable)."""
+    exe = testing.chromium_executable(tmp, name, nice, idle)
     return await pw.chromium.launch_persistent_context(
         os.path.join(tmp, f"profile-{name}"), executable_path=exe, headless=True, args=testing.CHROMIUM_ARGS,
         viewport={"width": viewport[0], "height": viewport[1]})
