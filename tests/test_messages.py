@@ -94,7 +94,7 @@ def test_a_refused_lab_setting_says_why_in_either_language():
 
 def test_the_engine_messages_are_extracted_for_the_catalogue():
     ids = i18n.extract()
-    engine_ids = {k for k, where in ids.items() if any(w.startswith("cells/") for w in where)}
+    engine_ids = {k for k, where in ids.items() if any(path.startswith("cells/") for path, _line in where)}
     assert "step {t}: «{value}» is not a number" in engine_ids
     assert "max |Δ| vs {source} = {delta:.1e} over {steps} steps ({names})" in engine_ids
     assert len(engine_ids) > 80
