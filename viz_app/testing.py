@@ -345,11 +345,40 @@ def drawn_step(page, t: int, key: str | None = None, timeout: float = 10.0) -> N
         }""", arg=[SCOPE, t, key], timeout=timeout * 1000, polling=20)
 
 
-def download(page, button, timeout: float = 20.0) -> tuple[str, bytes]:
-    """Click `button` (a locator) and return the file it downloads: (suggested name, bytes)."""
-    with page.expect_download(timeout=timeout * 1000) as dl:
-        button.click()
-    return dl.value.suggested_filename, Path(dl.value.path()).read_bytes()
+RUNNING = '[data-testid="stStatusWidgetRunningIcon"]'
+
+
+def settled(page, quiet_ms: int = 700, timeout: float = 30.0) -> None:
+    """Wait until no script run is going on: Streamlit's running icon has stayed away for
+    quiet_ms (a run just started by a click may show it a moment later)."""
+    page.evaluate("() => { window.__quietFrom = null; }")
+    page.wait_for_function(
+        """([sel, quiet]) => {
+          const now = performance.now();
+          if (document.querySelector(sel)) { window.__quietFrom = null; return false; }
+          if (window.__quietFrom === null) window.__quietFrom = now;
+          return now - window.__quietFrom >= quiet;
+        }""", arg=[RUNNING, quiet_ms], timeout=timeout * 1000, polling=50)
+
+
+def download(page, button, timeout: float = 20.0, tries: int = 3) -> tuple[str, bytes]:
+    """Click `button` (a locator) once the app has settled and return the file it downloads:
+    (suggested name, bytes). A rerun that replaces the button under the click (a step
+    reported late, a slow machine) costs a try, not the test."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def attempt() -> tuple[str, bytes]:
+        settled(page)
+        with page.expect_download(timeout=timeout * 1000) as dl:
+            button.click(timeout=timeout * 1000)
+        return dl.value.suggested_filename, Path(dl.value.path()).read_bytes()
+
+    for _ in range(tries - 1):
+        try:
+            return attempt()
+        except PlaywrightTimeout:
+            pass
+    return attempt()
 
 
 def check_trace_csv(page, model_name: str, text: str, pick: str | None = None) -> str:
