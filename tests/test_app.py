@@ -327,3 +327,40 @@ def test_the_server_forgets_the_texts_once_no_tab_has_been_open_for_a_while():
     after = cache.analyze("trec", "gru", UntrainedConfig(), "who wrote hamlet ?")
     assert after is not before and after.probs.tolist() == before.probs.tolist()  # computed again, the same
     assert cache.model("trec", "gru") is models  # the model stayed
+
+
+def test_the_closed_tabs_sessions_are_shut_down_once_their_ttl_has_passed(monkeypatch):
+    # Streamlit keeps a closed tab's session for server.disconnectedSessionTTL and reaps it
+    # only when another tab disconnects: after a class, fifty sessions stayed in memory.
+    # Streamlit's own session manager and storage, with two stored sessions.
+    import time
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+    from streamlit.runtime.session_manager import SessionInfo
+    from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
+
+    from viz_app import sessions
+
+    class Closed:
+        def __init__(self, id):
+            self.id, self.shut = id, False
+
+        def shutdown(self):
+            self.shut = True
+
+    storage = MemorySessionStorage(ttl_seconds=1)
+    mgr = WebsocketSessionManager(storage, uploaded_file_manager=None, script_cache=None,
+                                  message_enqueued_callback=None)
+    old, new = Closed("old"), Closed("new")
+    storage.save(SessionInfo(client=None, session=old, script_run_count=1))
+    monkeypatch.setattr(Runtime, "exists", lambda: True)
+    monkeypatch.setattr(Runtime, "instance", lambda: type("Rt", (), {"_session_mgr": mgr})())
+    assert sessions.reap_expired() == 0 and not old.shut  # within its TTL: a tab may come back to it
+    time.sleep(0.6)
+    storage.save(SessionInfo(client=None, session=new, script_run_count=1))
+    time.sleep(0.6)
+    assert sessions.reap_expired() == 1 and old.shut and not new.shut
+    assert [i.session for i in mgr.list_sessions()] == [new]
+    monkeypatch.setattr(Runtime, "exists", lambda: False)
+    assert sessions.reap_expired() is None  # no server (AppTest, a notebook): nothing to reap

@@ -70,10 +70,15 @@ def forgettable(cache):
 
 def forget_texts() -> None:
     """Forget every text's computations (analyses, payloads, generated text); the models
-    stay. Then hand the freed memory back to the system: the collector, and glibc's
-    malloc_trim (a freed small block otherwise stays in the process's heap)."""
+    stay. Then hand the freed memory back to the system."""
     for c in _TEXT_CACHES:
         c.clear()
+    release_memory()
+
+
+def release_memory() -> None:
+    """The collector, then glibc's malloc_trim: a freed small block otherwise stays in the
+    process's heap."""
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -116,6 +121,8 @@ def _watch() -> None:
         time.sleep(IDLE_CHECK)
         if idle.tick(sessions.connected(), time.monotonic()):
             forget_texts()
+        if sessions.reap_expired():
+            release_memory()  # the closed tabs' sessions, past their TTL
 
 
 def cached(max_entries: int, data: bool = False):

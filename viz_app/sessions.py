@@ -51,3 +51,28 @@ def connected() -> int | None:
         return Runtime.instance()._session_mgr.num_active_sessions() if Runtime.exists() else None
     except (AttributeError, RuntimeError):
         return None
+
+
+def reap_expired() -> int | None:
+    """Drop the sessions kept for reconnection whose `server.disconnectedSessionTTL` has
+    passed, and shut them down; returns how many (None without a server, or if Streamlit's
+    internals moved).
+
+    Streamlit 1.67 keeps a closed tab's session for the TTL, then forgets it only when a
+    later tab disconnects (its TTL cache reaps expired entries on a write). After the last
+    tab of a class closes, nothing disconnects again, so every session of the class stayed
+    in memory (about 40 MB for fifty) until the next class. The storage is touched under
+    the session manager's own lock, as Streamlit touches it."""
+    from streamlit.runtime import Runtime
+
+    try:
+        if not Runtime.exists():
+            return None
+        mgr = Runtime.instance()._session_mgr
+        with mgr._storage_lock:
+            removed = mgr._session_storage._cache.expire()
+    except AttributeError:
+        return None
+    for _, info in removed:
+        info.session.shutdown()
+    return len(removed)
