@@ -11,6 +11,7 @@ running differ where they should.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -95,14 +96,17 @@ def test_attention_rows_and_alignment_are_the_results(models, greedy):
         heat = panel["fig"]["data"][0]
         np.testing.assert_allclose(testing.plotly_array(heat["z"]), want.T, rtol=1e-6, atol=1e-7)
         assert panel["marker"] and panel["stride"] == 1  # the browser marks step t on the matrix
-        frames = panel["steps"]["shapes"]  # per step: the bars, then the largest one's label
+        frames = panel["steps"]["shapes"]  # per step: the bars as one path, then the largest one's label
         T_out, T_in = want.shape
-        assert len(frames) == doc["T"] and all(len(f) == T_in + 1 for f in frames[:T_out])
-        bars = np.array([[s_["x1"] for s_ in f[:T_in]] for f in frames[:T_out]])  # (T_out, T_in)
+        assert len(frames) == doc["T"] and all(len(f) == 2 and f[0]["type"] == "path" for f in frames[:T_out])
+        rects = [re.findall(r"M0,([-\d.e]+)H([-\d.e]+)V([-\d.e]+)H0Z", f[0]["path"]) for f in frames[:T_out]]
+        assert all("".join(f"M0,{y0}H{x}V{y1}H0Z" for y0, x, y1 in r) == f[0]["path"] for r, f in zip(rects, frames))
+        bars = np.array([[float(x) for _, x, _ in r] for r in rects])  # (T_out, T_in)
         np.testing.assert_allclose(bars, want, atol=5e-5)  # sent with 4 decimals
-        assert [[s_["y0"] for s_ in f[:T_in]] for f in frames[:T_out]] == [[j - 0.4 for j in range(T_in)]] * T_out
+        np.testing.assert_allclose([[(float(y0), float(y1)) for y0, _, y1 in r] for r in rects],
+                                   [[(j - 0.4, j + 0.4) for j in range(T_in)]] * T_out)
         assert {(s_["xref"], s_["yref"]) for f in frames[:T_out] for s_ in f} == {("x2", "y")}  # beside the matrix
-        tops = [f[T_in]["label"]["text"] for f in frames[:T_out]]
+        tops = [f[1]["label"]["text"] for f in frames[:T_out]]
         assert tops == [f"{round(float(a.max()), 4):.2f}" for a in want]
         step = _panels(col, "formula")[0]
         for t in range(T_out):
@@ -199,7 +203,7 @@ def test_a_column_that_ended_early_says_so(models):
     assert _filled(_panels(col, "formula")[0], 7)[-1] == "finished: it wrote </s> at step 4"
     assert _panels(col, "bars")[0]["detail"][7] == "finished after 5 steps"
     frames = _alignment(col)["steps"]["shapes"]
-    assert len(frames) == 11 and len(frames[4]) == len(r.runs[2].source_tokens) + 1  # the bars and their label
+    assert len(frames) == 11 and [s_["type"] for s_ in frames[4]] == ["path", "rect"]  # the bars and their label
     assert [s_["label"]["text"] for s_ in frames[7]] == ["finished after 5 steps"]
     assert _alignment(col)["fig"]["layout"]["xaxis"]["range"] == [-0.5, 10.5]  # the same steps in every column
 

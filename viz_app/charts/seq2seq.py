@@ -56,11 +56,13 @@ def alignment_spec(source_tokens: list[str], output_tokens: list[str], attention
     marker covers step t), the source characters down y (the first at the top), α on
     [0, 1]; on the right, sharing y, the row at step t as bars, the largest labelled.
 
-    The bars are shapes, and each step sends all of them as one "shapes" value: the
-    browser swaps a whole shapes array in one relayout for a tenth of what editing T_in
-    shapes one by one costs. Past this model's last step (T_out) there are no bars, and
-    a label says it has finished. One figure rather than two: each plotly chart costs
-    the browser its own layout and drawing when a new source arrives."""
+    The bars are one path shape (a rectangle per source position, in data coordinates),
+    then the largest one's label; each step sends both as one "shapes" value. One path
+    rather than a rectangle each: plotly draws and re-draws every shape on its own, and
+    thirty of them made a new source cost a third more and a step seven times as much.
+    Past this model's last step (T_out) there are no bars, and a label says it has
+    finished. One figure rather than two: each plotly chart costs the browser its own
+    layout and drawing when a new source arrives."""
     T_out, T_in = attention.shape
     data = [{"type": "heatmap", "x": typed(np.arange(T_out)), "y": typed(np.arange(T_in)),
              "z": typed(np.asarray(attention).T),  # (T_in, T_out)
@@ -76,8 +78,8 @@ def alignment_spec(source_tokens: list[str], output_tokens: list[str], attention
             continue
         a = [round(float(v), 4) for v in attention[t]]  # (T_in,)
         top = int(np.argmax(attention[t]))
-        bars = [{"type": "rect", "xref": "x2", "yref": "y", "x0": 0, "x1": a[j], "y0": j - 0.4, "y1": j + 0.4,
-                 "fillcolor": BAR_COLOUR, "line": {"width": 0}} for j in range(T_in)]
+        bars = [{"type": "path", "xref": "x2", "yref": "y", "fillcolor": BAR_COLOUR, "line": {"width": 0},
+                 "path": "".join(f"M0,{j - 0.4:g}H{a[j]:g}V{j + 0.4:g}H0Z" for j in range(T_in))}]
         inside = a[top] > 0.6  # the label at the bar's end, inside a long one
         bars.append({"type": "rect", "xref": "x2", "yref": "y", "x0": a[top] - 0.5 if inside else a[top],
                      "x1": a[top] if inside else a[top] + 0.5, "y0": top - 0.5, "y1": top + 0.5, "line": {"width": 0},

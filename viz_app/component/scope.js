@@ -242,11 +242,17 @@ function plotBox(fig, stride, colours, parent) {
   return box;
 }
 
-// The page's theme on a figure's layout: its text colour and font, faint grid lines.
+// The page's theme on a figure's layout: its text colour and font, faint grid lines. Tick
+// labels may overflow the chart's edge ("allow"): plotly's default measures every label of
+// every axis and colour bar to hide those that do, a fifth of the time a new text takes to
+// draw, and the chart's own box clips them anyway.
 function themed(layout, colours) {
-  const out = Object.assign({}, layout, { font: { color: colours.text, family: colours.font, size: colours.size } });
+  const out = Object.assign({ xaxis: {}, yaxis: {} }, layout, { font: { color: colours.text, family: colours.font, size: colours.size } });
   for (const ax of Object.keys(out).filter((k) => /^[xy]axis\d*$/.test(k))) {
-    out[ax] = Object.assign({}, out[ax], { gridcolor: colours.grid, zerolinecolor: colours.grid });
+    out[ax] = Object.assign({}, out[ax], { gridcolor: colours.grid, zerolinecolor: colours.grid, ticklabeloverflow: "allow" });
+  }
+  for (const ca of Object.keys(out).filter((k) => /^coloraxis\d*$/.test(k))) {
+    out[ca] = Object.assign({}, out[ca], { colorbar: Object.assign({}, out[ca].colorbar, { ticklabeloverflow: "allow" }) });
   }
   return out;
 }
