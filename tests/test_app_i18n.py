@@ -36,11 +36,6 @@ def rerun(at, lang: str = "zh") -> None:
         at.run()
 
 
-def share_link(at) -> str:
-    (code,) = [c.value for c in at.get("code")]
-    return code
-
-
 def strings_in(doc: dict) -> str:
     """Every text the payload carries, as one string (figures included)."""
     return json.dumps(doc, ensure_ascii=False)
@@ -174,7 +169,7 @@ def test_switching_the_language_keeps_task_text_and_step():
 def test_the_share_link_carries_the_language():
     at = run_in_browser("en-US", lang="zh", task="trec", step=1)
     ok(at)
-    link = share_link(at)
+    link = testing.share_link(at, run=lambda: rerun(at, "zh"))
     assert link.startswith("http://192.168.1.20:8501?") and "lang=zh" in link and "step=1" in link
     assert at.sidebar.expander[-1].label == "分享此视图"
 

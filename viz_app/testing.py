@@ -51,6 +51,20 @@ def app_test(widgets: dict | None = None, timeout: float = 120, **params):
     return at
 
 
+def share_link(at, run=None) -> str:
+    """The link in the sidebar's "Share this view" expander, which is made only while the
+    expander is open: asserts it is not made while closed, opens it, reads the link and
+    closes it again. `run` reruns the app (default at.run)."""
+    run = run or at.run
+    assert not at.sidebar.code
+    at.session_state["share_open"] = True
+    run()
+    (code,) = [c.value for c in at.sidebar.code]
+    at.session_state["share_open"] = False
+    run()
+    return code
+
+
 def shown(markdown: str) -> str:
     """The text Streamlit displays for markdown made by `checks.plain` (the escapes undone)."""
     return re.sub(r"\\(.)", r"\1", markdown.replace("\\\n", "\n"))
