@@ -188,14 +188,17 @@ def test_unit_order_and_a_unit_over_time(page, app):
 
     # A click on a heatmap row (in the RNN's h block, a third of the way down): that unit
     # over time, in every column.
+    # Rows are about 2 px high, so the row is the one plotly says was clicked.
     gd = page.locator(SCOPE + " .rs-heatpanel .rs-plot").first
     box = gd.bounding_box()
-    x, y, row = gd.evaluate("""g => { const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;
-        const row = Math.round(ya.p2l(ya._length / 3));  // its middle: y = row
-        return [xa._offset + xa._length / 2, ya._offset + ya.l2p(row), row]; }""")
+    x, y = gd.evaluate("""g => { const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;
+        g.on("plotly_click", (ev) => { window.__row = ev.points[0].y; });
+        return [xa._offset + xa._length / 2, ya._offset + ya._length / 3]; }""")
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_function(f"[...document.querySelectorAll('{SCOPE} .rs-unit .rs-plot')].length === 3",
                            timeout=5_000, polling=20)
+    row = page.evaluate("window.__row")
+    assert 0 < row < len(quantities(cells.load_model("sst2-rnn").analyze(text).trace)[0][1].T) - 1
     h = quantities(cells.load_model("sst2-rnn").analyze(text).trace)[0][1]
     unit = readout.unit_order(h, "variance")[row]
     notes = page.locator(SCOPE + " .rs-heatpanel > .rs-meta").all_inner_texts()
@@ -213,6 +216,36 @@ def test_downloads_a_trace_and_a_chart(page, app):
     gd.hover()  # the modebar shows on hover
     name, data = testing.download(page, gd.locator(testing.PNG_BUTTON))
     assert name.endswith(".png") and data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_heatmaps_show_their_colour_scales_in_html_and_in_their_png(page, app):
+    # Plotly draws no colour bars on screen (each is an axis it lays out again for every new
+    # text); HTML ones stand in its right margin, and the PNG button puts plotly's back.
+    from viz_app.charts.heatmaps import heatmap_spec
+
+    text = TASKS["sst2"].example
+    page.goto(app.url())
+    testing.drawn_scope(page, 60)
+    shown = page.locator(SCOPE + " .rs-heatpanel").evaluate_all(
+        "ps => ps.map(p => [...p.querySelectorAll('.rs-plot-wrap > .rs-scales > .rs-scale')].map(s => "
+        "[s.querySelector('.rs-scale-max').textContent, s.querySelector('.rs-scale-title').textContent, "
+        "s.querySelector('.rs-scale-min').textContent]))")
+    want = []
+    for kind in KINDS:
+        a = cells.load_model(f"sst2-{kind}").analyze(text)
+        layout = heatmap_spec(a.trace, a.tokens)["layout"]
+        want.append([[f"{ca['cmax']:g}".replace("-", "−"), ca["colorbar"]["title"]["text"],
+                      f"{ca['cmin']:g}".replace("-", "−")] for ca in (layout[k] for k in layout if k.startswith("coloraxis"))])
+    assert shown == want and [len(w) for w in want] == [1, 3, 2]  # h · h, c, gates · h, gates
+    assert page.locator(SCOPE + " .rs-heatpanel .colorbar").count() == 0
+    page.evaluate("""() => { const d = Plotly.downloadImage;
+      Plotly.downloadImage = (fig, opts) => { window.__png = fig; return d(fig, opts); }; }""")
+    gd = page.locator(SCOPE + " .rs-heatpanel .rs-plot").nth(1)  # the LSTM's
+    gd.hover()
+    name, data = testing.download(page, gd.locator(testing.PNG_BUTTON))
+    assert name.endswith(".png") and data[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = page.evaluate("window.__png.layout")
+    assert [fig[k]["showscale"] for k in sorted(fig) if k.startswith("coloraxis")] == [True] * 3
 
 
 def test_an_old_link_opens_its_view_at_its_step(page, app):

@@ -213,14 +213,14 @@ function formulaPanel(spec, scope, parent) {
 // div costs nothing, where a plotly relayout redraws the figure (tens of ms). It draws
 // once plotly.js is loaded (the rest of the page does not wait for it), and redraws in
 // place with Plotly.react, which is much cheaper than a new plot.
-function plotBox(fig, stride, colours, parent) {
+function plotBox(fig, stride, colours, parent, png) {
   const wrap = el("div", "rs-plot-wrap"), gd = el("div", "rs-plot"), marker = el("div", "rs-marker");
   wrap.append(gd, marker);
   wrap.style.height = (fig.layout.height || 450) + "px"; // known in advance: the chart's layout is contained
   parent.append(wrap);
   const box = { wrap: wrap, gd: gd, geom: null, t: 0, colours: colours };
   const measure = () => { box.geom = geometry(gd); box.place(box.t); };
-  const draw = (f) => loadPlotly().then((Plotly) => Plotly.react(gd, f.data, themed(f.layout, box.colours), PLOT_CONFIG));
+  const draw = (f) => loadPlotly().then((Plotly) => Plotly.react(gd, f.data, themed(f.layout, box.colours), configFor(Plotly, png)));
   box.ready = draw(fig).then(() => { gd.on("plotly_afterplot", measure); measure(); });
   box.redraw = (f) => (box.ready = box.ready.then(() => draw(f)));
   box.place = (t) => {
@@ -239,6 +239,41 @@ function plotBox(fig, stride, colours, parent) {
     return box.ready.then(() => window.Plotly.relayout(gd, { "font.color": c.text, "font.family": c.font, "font.size": c.size }));
   };
   box.destroy = () => box.ready.then(() => window.Plotly.purge(gd));
+  return box;
+}
+
+// PLOT_CONFIG, with the modebar's PNG button drawing the figure png(gd) gives (a chart whose
+// colour scales are HTML beside it puts them back for the image).
+function configFor(Plotly, png) {
+  if (!png) return PLOT_CONFIG;
+  const button = { name: "pngWithScales", title: "Download plot as a PNG", icon: Plotly.Icons.camera,
+    click: (gd) => Plotly.downloadImage(png(gd), { format: "png", filename: "newplot", width: gd._fullLayout.width, height: gd._fullLayout.height }) };
+  return Object.assign({}, PLOT_CONFIG, { modeBarButtonsToRemove: PLOT_CONFIG.modeBarButtonsToRemove.concat(["toImage"]),
+    modeBarButtonsToAdd: [button] });
+}
+
+// A heatmap's colour bars are HTML, in the room plotly keeps for them: each plotly colour
+// bar is an axis of its own that it lays out and draws again for every new text, half of
+// what an LSTM's heatmap costs. The PNG button puts plotly's back for the image.
+const colourAxes = (layout) => Object.keys(layout).filter((k) => /^coloraxis\d*$/.test(k));
+
+function showScales(layout, on) {
+  const out = Object.assign({}, layout);
+  for (const k of colourAxes(layout)) out[k] = Object.assign({}, layout[k], { showscale: on });
+  return out;
+}
+
+function scaleBars(layout) { // per colour axis: its colours upwards, its highest value, its title, its lowest
+  const box = el("div", "rs-scales"), m = layout.margin || {}, end = (v) => num(v, v % 1 ? 1 : 0);
+  box.style.top = (m.t || 0) + "px";
+  box.style.bottom = (m.b || 0) + "px";
+  for (const k of colourAxes(layout)) {
+    const ca = layout[k], item = el("div", "rs-scale"), bar = el("span", "rs-scale-bar");
+    bar.style.background = "linear-gradient(to top, " + ca.colorscale.map(([p, c]) => c + " " + 100 * p + "%").join(", ") + ")";
+    item.append(bar, el("span", "rs-scale-max", end(ca.cmax)), el("span", "rs-scale-title", ((ca.colorbar || {}).title || {}).text || ""),
+      el("span", "rs-scale-min", end(ca.cmin)));
+    box.append(item);
+  }
   return box;
 }
 
@@ -297,21 +332,26 @@ function plotlyPanel(spec, scope, parent) {
 function heatmapPanel(spec, scope, parent) {
   const root = el("div", "rs-heatpanel");
   parent.append(root);
+  let scales = null;
   let stored, steps, by = scope.orderSelect.value || "stored";
   function use(s) {
     spec = s;
     stored = spec.fig.data.map((tr) => rowsOf(tr.z)); // per quantity: H rows of T' values, stored unit order
     steps = decode(spec.fig.data[0].x);
+    const bars = scaleBars(spec.fig.layout);
+    if (scales) scales.replaceWith(bars);
+    scales = bars;
   }
   function figure() { // each row's unit goes with it as customdata, for hover and click
     const data = spec.fig.data.map((tr, i) => {
       const H = stored[i].length, perm = by === "stored" ? Array.from({ length: H }, (_, u) => u) : spec.orders[spec.rows[i].name][by];
       return Object.assign({}, tr, { z: perm.map((u) => stored[i][u]), customdata: perm.map((u) => new Int16Array(steps.length).fill(u)) });
     });
-    return { data: data, layout: spec.fig.layout };
+    return { data: data, layout: showScales(spec.fig.layout, false) };
   }
   use(spec);
-  const box = plotBox(figure(), spec.stride, scope.colours, root);
+  const box = plotBox(figure(), spec.stride, scope.colours, root, (gd) => ({ data: gd.data, layout: showScales(gd.layout, true) }));
+  box.wrap.append(scales);
   const unitNote = el("div", "rs-meta"), unitBox = el("div", "rs-unit");
   root.append(unitNote, unitBox);
   let unitPlot = null;
