@@ -36,8 +36,20 @@ from viz_app import testing
 
 SENTENCE = ("when the old lighthouse keeper finally retired , who took over the lamp on the rocky island "
             "north of the harbour , and how long did they stay there ?")  # 30 word tokens
-SENTENCES = [SENTENCE.replace("lighthouse", w) for w in
-             ("ferry", "castle", "harbour", "railway", "market", "bridge", "station", "mill", "school", "chapel", "tower")]
+PLACES = ("ferry", "castle", "harbour", "railway", "market", "bridge", "station", "mill", "school", "chapel", "tower",
+          "museum", "library", "theatre", "airport", "hospital", "bakery", "garden", "factory", "prison", "church",
+          "hotel")
+
+
+def sentences(n: int, skip: int = 0) -> list[str]:
+    """n different 30-token sentences, after the first `skip`: a run that measures twice
+    takes new ones the second time, which the server has not read (and cached) yet."""
+    if skip + n > len(PLACES):
+        raise ValueError(f"only {len(PLACES)} sentences")
+    return [SENTENCE.replace("lighthouse", w) for w in PLACES[skip:skip + n]]
+
+
+SENTENCES = sentences(11)
 LONG = " ".join(["the quick brown fox jumps over the lazy dog ."] * 200)  # 2,000 word tokens
 LONG_500 = " ".join(["the quick brown fox jumps over the lazy dog ."] * 50)  # 500 word tokens
 

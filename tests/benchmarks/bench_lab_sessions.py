@@ -12,7 +12,8 @@ One server (`testing.AppServer`) and one headless Chromium context (`testing.bro
      20,000 steps; each tab's steps/s (its progress text, and counted over a 10 s window
      with all of them training), the memory, the CPU of the server and of its workers,
      and the workers' nice values
-  4. with those training, a new page on Compare measured as in 1
+  4. with those training, a new page on Compare measured as in 1, with other sentences
+     (new to the server: the first measurement's are in its caches)
   (1 and 4 also time each new sentence's payload reaching the page: the server's part, apart
   from the drawing, which shares this machine's CPU with the training as a student's own
   machine would not)
@@ -120,7 +121,7 @@ def start_lab_run(ctx, srv):
     return page
 
 
-def compare_page(ctx, srv, task: str, steps: int, sentences: int) -> tuple[list[float], list[float], list[float]]:
+def compare_page(ctx, srv, task: str, steps: int, sentences: list[str]) -> tuple[list[float], list[float], list[float]]:
     """A new page on Compare: (step latencies, new-sentence times, and when each new sentence's
     payload reached the page), in ms; the page is left open."""
     page = ctx.new_page()
@@ -128,7 +129,7 @@ def compare_page(ctx, srv, task: str, steps: int, sentences: int) -> tuple[list[
     testing.drawn_scope(page, timeout=120)
     page.wait_for_timeout(bench_app.SETTLE_MS)
     lat = testing.step_latencies(page, steps)
-    enters = bench_app.enter_and_received_times(page, bench_app.SENTENCES[:sentences])
+    enters = bench_app.enter_and_received_times(page, sentences)
     return lat, [d for d, _ in enters], [r for _, r in enters if r is not None]
 
 
@@ -156,7 +157,7 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=5, help="lab tabs training at once")
     ap.add_argument("--task", default="trec")
     ap.add_argument("--steps", type=int, default=40, help="step key presses per measurement")
-    ap.add_argument("--sentences", type=int, default=10, help="new sentences (Enter) per measurement")
+    ap.add_argument("--sentences", type=int, default=10, help="new sentences (Enter) per measurement, at most 11")
     ap.add_argument("--log", type=Path, help="write the server's log here")
     ap.add_argument("--lab-nice", type=int, default=0,
                     help="run the lab tabs in a second Chromium at this nice value, standing in for browsers on "
@@ -173,7 +174,8 @@ def main() -> None:
             ctx = lab_ctx = stack.enter_context(testing.browser())
         srv.wait_healthy()
         pid = srv.proc.pid
-        base_steps, base_enters, base_received = compare_page(ctx, srv, args.task, args.steps, args.sentences)
+        base_steps, base_enters, base_received = compare_page(ctx, srv, args.task, args.steps,
+                                                              bench_app.sentences(args.sentences))
         mem_before = memory_mb(pid)
         for p in ctx.pages:  # the baseline's page: the sixth session is a new one
             p.close()
@@ -196,7 +198,8 @@ def main() -> None:
         mem_training = memory_mb(pid)
 
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-        busy_steps, busy_enters, busy_received = compare_page(ctx, srv, args.task, args.steps, args.sentences)
+        busy_steps, busy_enters, busy_received = compare_page(  # sentences the server has not read yet
+            ctx, srv, args.task, args.steps, bench_app.sentences(args.sentences, skip=args.sentences))
         busy_cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0)
         still = [progress(p)[0] for p in labs]
 
