@@ -267,20 +267,24 @@ def test_the_launcher_and_the_config_file_set_the_same_deployment_settings():
     assert {k: v for k, v in from_file.items() if k in flags} == flags
 
 
-def test_the_launcher_runs_one_blas_thread_unless_told_otherwise(monkeypatch):
+def test_the_launcher_runs_one_blas_thread_and_two_malloc_arenas_unless_told_otherwise(monkeypatch):
     """Sessions share the server's cores: `rnnscope` starts it with OPENBLAS_NUM_THREADS=1,
-    and a value the user set wins."""
+    and with MALLOC_ARENA_MAX=2 (memory freed after a class goes back to the system); a value
+    the user set wins."""
     from cells import cli
 
     calls = []
     monkeypatch.setattr(cli.os, "execve", lambda path, argv, env: calls.append((argv, env)))
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     cli.main(["--server.port", "8999"])
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
     cli.main([])
     (argv, env), (_, env_user) = calls
     assert argv[-2:] == ["--server.port", "8999"] and str(cli.app_path()) in argv
     assert env["OPENBLAS_NUM_THREADS"] == "1" and env_user["OPENBLAS_NUM_THREADS"] == "2"
+    assert env["MALLOC_ARENA_MAX"] == "2" and env_user["MALLOC_ARENA_MAX"] == "8"
 
 
 def test_the_cartesian_plotly_js_is_served_only_when_it_is_the_installed_version(monkeypatch, tmp_path):
