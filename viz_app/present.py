@@ -51,10 +51,10 @@ def share(query: dict[str, str]) -> None:
     """The link to this view in its current state, and its QR code for students' phones.
     Made only while its expander is open: the QR code cost every run 17 ms on the server,
     and the browser the image's decoding, on every new sentence of every student."""
-    url = f"{(st.context.url or '').split('?')[0]}?{urlencode(query)}"  # no URL without a browser (AppTest)
     with st.sidebar.expander(_("Share this view"), key="share_open", on_change="rerun") as box:
         if not box.open:
             return
+        url = f"{(st.context.url or '').split('?')[0]}?{urlencode(query)}"  # no URL without a browser (AppTest)
         st.code(url, language=None, wrap_lines=True)
         if local_only(url):
             checks.show([checks.warning(_("This link names this computer only (localhost): other machines cannot "

@@ -286,7 +286,7 @@ function themed(layout, colours) {
   for (const ax of Object.keys(out).filter((k) => /^[xy]axis\d*$/.test(k))) {
     out[ax] = Object.assign({}, out[ax], { gridcolor: colours.grid, zerolinecolor: colours.grid, ticklabeloverflow: "allow" });
   }
-  for (const ca of Object.keys(out).filter((k) => /^coloraxis\d*$/.test(k))) {
+  for (const ca of colourAxes(out)) {
     out[ca] = Object.assign({}, out[ca], { colorbar: Object.assign({}, out[ca].colorbar, { ticklabeloverflow: "allow" }) });
   }
   return out;
