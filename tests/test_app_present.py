@@ -40,7 +40,8 @@ def test_the_qr_code_is_a_png_of_the_link_and_a_link_too_long_for_one_is_said():
     png = present.qr_png("http://localhost:8501/cell?task=trec&step=3")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert present.qr_png("http://localhost:8501/?text=" + "x" * 5000) is None
-    at = app_test({"share_open": True}, task="trec", text="分" * 700)  # in the URL (≤ 2,000 characters), 6,300 bytes URL-encoded: no QR code
+    # in the URL (≤ 2,000 characters), 6,300 bytes URL-encoded: no QR code
+    at = app_test({"share_open": True}, task="trec", text="分" * 700)
     assert not at.exception and any("too long for a QR code" in m for m in said(at, ("info",)))
 
 
