@@ -77,6 +77,8 @@ def test_a_run_trains_the_three_cells_and_the_page_draws_its_history(lab_page):
     assert [t["name"] for t in training] == ["RNN training", "LSTM training", "GRU training"]
     for t, h in zip(training, p.histories):
         np.testing.assert_array_equal(testing.plotly_array(t["y"]), [r["loss"] for r in h])
+    # Redrawn every 2 s per tab: without plotly's default template (7 kB, replaced by Streamlit's theme)
+    assert len(json.dumps(loss["layout"]["template"])) < 100
     table = at.dataframe[0].value
     assert list(table["cell"]) == ["RNN", "LSTM", "GRU"] and list(table["step"]) == [40] * 3
     assert labels(at) == ["Start", "Reset"]  # nothing to pause or stop once done

@@ -52,10 +52,11 @@ def quantities(trace: cells.Trace, layer: int = -1, direction: int = 0) -> list[
     return rows
 
 
-def typed(a: np.ndarray) -> dict:
-    """A float32 array in plotly's base64 form {dtype, bdata, shape}, as fig.to_json() writes it."""
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii"), "shape": ",".join(map(str, a.shape))}
+def typed(a: np.ndarray, dtype: str = "f4") -> dict:
+    """An array in plotly's base64 form {dtype, bdata, shape}, as fig.to_json() writes it; float32
+    unless said otherwise ("f8", "i4": numpy's codes, which plotly.js reads)."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return {"dtype": dtype, "bdata": base64.b64encode(a.tobytes()).decode("ascii"), "shape": ",".join(map(str, a.shape))}
 
 
 GAP = 3  # empty rows between two blocks

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..i18n import _
 from .gradients import BG, COLOURS
+from .heatmaps import typed
 
 POINTS = 1000  # per line; a 20,000-step run stays quick to redraw every two seconds
 DASHES = ("solid", "dot", "dash", "dashdot")
@@ -39,12 +40,12 @@ def _layout(ytitle: str, log: bool, k: int) -> dict:
 
 
 def _line(name: str, xs: Sequence, ys: Sequence, colour: str, dash: str = "solid", width: float = 1.5) -> dict:
-    """A line; numpy arrays rather than lists, which plotly validates and serialises (as
-    base64) many times faster: the lab redraws its charts every two seconds. Non-finite values
-    (a diverged step) become NaN, a gap in the line."""
+    """A line, its steps and values already in plotly's base64 form, which plotly neither
+    validates nor serialises number by number: the lab redraws its charts every two seconds.
+    Non-finite values (a diverged step) become NaN, a gap in the line."""
     y = np.asarray(ys, dtype=np.float64)
-    return {"type": "scatter", "mode": "lines", "name": name, "x": np.asarray(xs, dtype=np.int64),
-            "y": np.where(np.isfinite(y), y, np.nan), "line": {"color": colour, "dash": dash, "width": width}}
+    return {"type": "scatter", "mode": "lines", "name": name, "x": typed(np.asarray(xs), "i4"),
+            "y": typed(np.where(np.isfinite(y), y, np.nan), "f8"), "line": {"color": colour, "dash": dash, "width": width}}
 
 
 def loss_curves(histories: Mapping[str, list[dict]], evals: Mapping[str, list[tuple[int, float]]] | None = None,

@@ -180,14 +180,14 @@ def draw(p: jobs.Progress, job: jobs.Job) -> None:
     log = st.toggle(_("Log scale"), True, key="lab_log")
     st.markdown(_("**Loss** (thin: each training batch; thick dashed: the same held-out batch, in nats per character)")
                 if lm else _("**Loss** (thin: each training batch; thick dashed: the same held-out batch)"))
-    st.plotly_chart(charts.loss_curves(histories, dict(zip(names, p.evals)), log=log), key="lab_loss")
+    chart(charts.loss_curves(histories, dict(zip(names, p.evals)), log=log), "lab_loss")
     left_col, right_col = st.columns(2)
     with left_col:
         st.markdown(_("**Gradient norm**, before clipping (solid) and after (dotted)"))
-        st.plotly_chart(charts.gradient_norms(histories, s0.clip), key="lab_grad")
+        chart(charts.gradient_norms(histories, s0.clip), "lab_grad")
     with right_col:
         st.markdown(_("**Gradient norm per layer**, before clipping"))
-        st.plotly_chart(charts.layer_norms(histories), key="lab_layers_chart")
+        chart(charts.layer_norms(histories), "lab_layers_chart")
     columns = (_("cell"), _("step"), _("held-out loss"), _("perplexity"))
     rows = [dict(zip(columns, (n, e[-1][0], e[-1][1]) + ((math.exp(min(e[-1][1], 700.0)),) if lm else ())))
             for n, e in zip(names, p.evals) if e]
@@ -198,6 +198,13 @@ def draw(p: jobs.Progress, job: jobs.Job) -> None:
                 step = max(samples)
                 st.text(_("{model}, step {step}: {sample}", model=n, step=step, sample=samples[step]))
     downloads(p, names, job)
+
+
+def chart(spec: dict, key: str) -> None:
+    """st.plotly_chart with an empty template. Streamlit's theme writes its own layout into
+    the template in the browser; plotly.py would first copy its default one into every redraw
+    and send it, about half of what a redraw of these charts cost the server."""
+    st.plotly_chart({**spec, "layout": {**spec["layout"], "template": {}}}, key=key)
 
 
 def downloads(p: jobs.Progress, names: list[str], job: jobs.Job) -> None:
