@@ -183,7 +183,12 @@ def train(settings: list[dict], commands: Commands, out: BinaryIO) -> tuple[str,
 def lower_priority(nice: int) -> None:
     """Every thread of this process at `nice` (never below the server's), before any other
     starts, so those inherit it. Linux keeps a nice value per thread, and importing `cells`
-    (numpy's BLAS) has already started threads by the time `main` runs."""
+    (numpy's BLAS) has already started threads by the time `main` runs.
+
+    Linux's autogroup scheduling also gives each session an equal share of the CPU, whatever
+    its processes' nice values: a run in the server's session would take half the CPU from
+    a browser on the same machine (its own session). Started in a session of its own
+    (jobs.py), the worker lowers that session's share to `nice` too."""
     if not hasattr(os, "setpriority"):  # elsewhere the run shares the CPU evenly
         return
     nice = max(nice, os.getpriority(os.PRIO_PROCESS, 0))
@@ -191,6 +196,9 @@ def lower_priority(nice: int) -> None:
     for tid in sorted(int(t.name) for t in tasks.iterdir()) if tasks.is_dir() else [0]:
         with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
             os.setpriority(os.PRIO_PROCESS, tid, nice)
+    if os.getsid(0) == os.getpid():  # never the server's session: that would lower the server
+        with contextlib.suppress(OSError):  # a kernel without autogroups
+            Path("/proc/self/autogroup").write_text(str(nice))
 
 
 def main() -> None:

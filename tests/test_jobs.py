@@ -265,6 +265,12 @@ def test_the_worker_yields_the_cpu_to_requests(session):
     assert nice(job.pid) == max(jobs.NICE, server) and os.getpriority(os.PRIO_PROCESS, 0) == server
     tasks = list(Path(f"/proc/{job.pid}/task").iterdir())  # every thread of the process, torch's included
     assert all(nice(f"{job.pid}/task/{t.name}") == nice(job.pid) for t in tasks)
+    # A session of its own, whose share of the CPU (Linux's autogroup) is lowered too; the server's is not
+    assert os.getsid(job.pid) == job.pid != os.getsid(0)
+    group = lambda pid: Path(f"/proc/{pid}/autogroup").read_text().split()  # noqa: E731  ["/autogroup-N", "nice", "N"]
+    if Path("/proc/self/autogroup").exists():
+        assert group(job.pid)[0] != group("self")[0] and int(group(job.pid)[2]) == nice(job.pid)
+        assert int(group("self")[2]) <= server
 
 
 SERVER = """

@@ -96,7 +96,8 @@ class Job:
         self._lock = threading.Lock()  # held while applying a record and while copying for a view
         self._active = 0.0  # seconds running before the current stretch
         self._since = time.perf_counter()
-        self.proc = subprocess.Popen([*WORKER, "--nice", str(NICE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen([*WORKER, "--nice", str(NICE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     start_new_session=True)  # its own CPU share: cells.lab_worker.lower_priority
         self._send({"settings": [dataclasses.asdict(s) for s in settings]})
         name = f"rnnscope-lab-{session_id[:8]}"
         self.reader = threading.Thread(target=self._read, name=f"{name}-read", daemon=True)
