@@ -204,13 +204,17 @@ def chromium_executable(folder: str, name: str, nice: int = 0, idle: bool = Fals
     """The Chromium to launch: CHROMIUM itself, or a script in `folder` that starts it at
     `nice` (with `idle`, under SCHED_IDLE: only CPU time nothing else wants). Run as root,
     Chromium sets its threads' nice values itself (0, and -8 for its display and I/O
-    threads), undoing `nice`; without CAP_SYS_NICE it cannot, so the script drops it."""
+    threads), undoing `nice`; without CAP_SYS_NICE it cannot, so the script drops it.
+    Playwright starts Chromium in a session of its own, and Linux's autogroup scheduling
+    gives each session an equal share of the CPU whatever its processes' nice values: the
+    script lowers its session's share too (/proc/self/autogroup, where the kernel has it)."""
     if not nice and not idle:
         return CHROMIUM
     exe = os.path.join(folder, f"chromium-{name}")
     keep = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
+    group = f"echo {19 if idle else int(nice)} 2>/dev/null >/proc/self/autogroup\n"
     with open(exe, "w") as f:
-        f.write(f'#!/bin/sh\nexec {keep}{"chrt --idle 0 " if idle else ""}nice -n {int(nice)} {CHROMIUM} "$@"\n')
+        f.write(f'#!/bin/sh\n{group}exec {keep}{"chrt --idle 0 " if idle else ""}nice -n {int(nice)} {CHROMIUM} "$@"\n')
     os.chmod(exe, 0o755)
     return exe
 

@@ -101,7 +101,7 @@ def progress(page) -> tuple[str, int, float]:
 def start_lab_run(ctx, srv):
     """A new tab on /lab training the three cells on the adding problem; returned once it trains."""
     page = ctx.new_page()
-    page.goto(srv.url + "lab")
+    page.goto(srv.url + "lab", timeout=180_000)  # at nice 19 this Chromium gets only what the runs leave
     try:
         page.get_by_role("button", name="Start").wait_for(timeout=60_000)
     except Exception as e:  # say what the page shows instead (an exception box, a spinner)
@@ -115,7 +115,7 @@ def start_lab_run(ctx, srv):
     steps.fill(str(LAB_STEPS))
     steps.press("Tab")
     page.get_by_role("button", name="Start").click()
-    page.wait_for_function(  # its process imports torch at nice 10 first: slow on a busy machine
+    page.wait_for_function(  # its process imports torch at nice 19 first: slow on a busy machine
         f"""() => {{ const e = document.querySelector('{PROGRESS}');
             return e && /^Training: step [1-9]/.test(e.innerText); }}""", timeout=180_000, polling=100)
     return page
