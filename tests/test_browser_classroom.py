@@ -2,8 +2,8 @@
 own text and step (the issue's "sessions reconnecting at once after a network drop").
 
 Five tabs of one Chromium on one server (started as `rnnscope` starts it, with an 8 s
-`server.disconnectedSessionTTL`), reached through bench_classroom.DropProxy. Each tab
-opens the shared link, reads a sentence of its own and steps to a step of its own. Then
+`server.disconnectedSessionTTL`), reached through relay.DropProxy (tests/benchmarks). Each
+tab opens the shared link, reads a sentence of its own and steps to a step of its own. Then
 every tab goes offline and every connection is cut:
   - for 2 s, shorter than the TTL: every tab reconnects to its own session (the server
     counts five reconnects and no new session)
@@ -28,6 +28,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 import bench_classroom as bc  # noqa: E402
+from relay import DropProxy  # noqa: E402
 
 from cells.cli import APP_FLAGS  # noqa: E402
 from viz_app import testing  # noqa: E402
@@ -94,7 +95,7 @@ def every(tabs: list[Tab], *acts: str) -> None:
             getattr(tab, act)()
 
 
-def drop(ctx, net: bc.DropProxy, tabs: list[Tab], seconds: float) -> list[str]:
+def drop(ctx, net: DropProxy, tabs: list[Tab], seconds: float) -> list[str]:
     """Network down for `seconds` (offline, every connection cut), then back; once every tab
     is connected again, the errors logged meanwhile (taken out of each tab's list)."""
     marks = [len(tab.errors) for tab in tabs]
@@ -117,7 +118,7 @@ def klass(artifacts):
     each with its own sentence and its own step: (server, proxy, context, tabs)."""
     command = [sys.executable, "-m", "streamlit", "run", str(testing.APP), *APP_FLAGS,
                "--server.disconnectedSessionTTL", str(TTL)]
-    with testing.AppServer(command=command, log=artifacts / "classroom.log") as srv, bc.DropProxy(srv.port) as net, \
+    with testing.AppServer(command=command, log=artifacts / "classroom.log") as srv, DropProxy(srv.port) as net, \
             testing.browser() as ctx:
         srv.wait_healthy(60)
         tabs = [Tab(i, ctx.new_page()) for i in range(TABS)]

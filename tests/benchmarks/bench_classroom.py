@@ -4,8 +4,8 @@
     python tests/benchmarks/bench_classroom.py --sessions 3 --minutes 0.3 --drop 5 --after 30   # a quick look
 
 One server, started as `rnnscope` starts it (cells.cli's flags and environment) with
---server.disconnectedSessionTTL, reached through a relay (DropProxy) that can pull the
-network cable; headless Chromium tabs as the students:
+--server.disconnectedSessionTTL, reached through a relay that can pull the network cable
+(relay.py, a process of its own); headless Chromium tabs as the students:
   0. warm-up: a tab in the nice-0 Chromium opens the shared link, steps and reads sentences
      alone (its latencies, the first round left out, are the reference) and closes; the
      server's memory after that is the baseline (models and views load once per server)
@@ -60,6 +60,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_app  # noqa: E402
+from relay import DropProxy  # noqa: E402
 
 from cells.cli import APP_FLAGS  # noqa: E402
 from viz_app import testing  # noqa: E402
@@ -143,72 +144,6 @@ def foreign(state: dict, i: int) -> set[int]:
     seen = " ".join([*(" ".join(s) for s in state["strips"]), state["box"] or "",
                      urllib.parse.unquote_plus(state["search"])])
     return {int(m) for m in MARKER.findall(seen)} - {i}
-
-
-# -- the network: a relay whose cable can be pulled -----------------------------------------
-
-class DropProxy:
-    """A TCP relay from a port of its own to the server's. drop() cuts every connection
-    through it and refuses new ones (Wi-Fi going down: the browser's WebSocket closes, and
-    Chromium's offline emulation, context.set_offline, does not close WebSockets);
-    restore() lets connections through again. Runs its own event loop in a thread."""
-
-    def __init__(self, target_port: int):
-        self.target, self.port = target_port, testing.free_port()
-        self.url = f"http://localhost:{self.port}/"
-        self.down = False
-        self._pipes: set[asyncio.Transport] = set()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-
-    def __enter__(self) -> "DropProxy":
-        self._thread.start()
-        self._server = self._call(asyncio.start_server(self._connect, "localhost", self.port))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.drop()
-        self._server.close()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-    def _call(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
-
-    def drop(self) -> None:
-        async def cut():
-            self.down = True
-            for tr in list(self._pipes):
-                tr.abort()  # a reset, not a polite close
-            self._pipes.clear()
-        self._call(cut())
-
-    def restore(self) -> None:
-        async def up():
-            self.down = False
-        self._call(up())
-
-    async def _connect(self, reader, writer) -> None:
-        if self.down:
-            writer.transport.abort()
-            return
-        try:
-            up_reader, up_writer = await asyncio.open_connection("localhost", self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        pair = {writer.transport, up_writer.transport}
-        self._pipes |= pair
-
-        async def pipe(src, dst):
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await src.read(1 << 16):
-                    dst.write(data)
-                    await dst.drain()
-            dst.transport.abort() if self.down else dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        self._pipes -= pair
 
 
 # -- the server's side: memory, CPU, what it holds -------------------------------------------
