@@ -100,7 +100,7 @@ def test_type_a_sentence_and_step_with_the_keyboard(page, app, artifacts, save_s
     assert cur.all_inner_texts() == ["bad"] * 3
     moved = markers(page)
     assert len(moved) == 3 and all(was != now for was, now in zip(left, moved)), (left, moved)
-    page.wait_for_url(re.compile(r"[?&]step=4(&|$)"), timeout=5_000)  # reported back, debounced
+    page.wait_for_url(re.compile(r"[?&]step=4(&|$)"), timeout=5_000)  # reported (debounced), and in the address bar
     save_screenshot(page, "compare", full_page=True)
     testing.save_step_latencies(page, artifacts / "latency_compare.json")
 

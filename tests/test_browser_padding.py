@@ -67,7 +67,7 @@ def test_padding_view_steps_through_the_batch(page, app, save_screenshot):
         slider.press("ArrowRight")
     testing.drawn_step(page, 5, key)
     shows(5)
-    page.wait_for_url(re.compile(r"[?&]step=5(&|$)"), timeout=5_000)  # reported back, debounced
+    page.wait_for_url(re.compile(r"[?&]step=5(&|$)"), timeout=5_000)  # reported (debounced), and in the address bar
     assert testing.plots_without_png_button(page) == 0
     slider.blur()  # no focus ring in the picture
     page.set_viewport_size({"width": 1500, "height": 2000})  # the whole view: Streamlit scrolls inside the page

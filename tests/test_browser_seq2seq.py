@@ -93,7 +93,7 @@ def test_seq2seq_view_steps_through_the_output(page, app, models, save_screensho
         _check_step(page, doc, r.runs, t)
     summary = page.locator(SCOPE + " .rs-wide .rs-formula-body").inner_text().split("\n")
     assert summary[0] == f"«{SOURCE}» (9 characters) → greedy decoding:"
-    page.wait_for_url(re.compile(r"[?&]step=2(&|$)"), timeout=5_000)  # reported back, debounced
+    page.wait_for_url(re.compile(r"[?&]step=2(&|$)"), timeout=5_000)  # reported (debounced), and in the address bar
 
     page.get_by_text("teacher forcing", exact=True).click()  # the default target first
     testing.drawn_scope(page, 60, after=f"{key}:2")

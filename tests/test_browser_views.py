@@ -104,7 +104,7 @@ def test_attention_click_a_token_and_compare_rules(page, app, artifacts, save_sc
     firsts = [f.split("\n")[0] for f in page.locator(SCOPE + " .rs-formula-body").all_inner_texts()]
     assert len(firsts) == 3 and all(f.endswith(at) for f in firsts), firsts
     assert page.locator(SCOPE + " .rs-full .rs-cur").all_inner_texts() == ["woman"] * 3
-    page.wait_for_url(re.compile(r"[?&]step=4(&|$)"), timeout=5_000)  # reported back, debounced
+    page.wait_for_url(re.compile(r"[?&]step=4(&|$)"), timeout=5_000)  # reported (debounced), and in the address bar
 
     page.get_by_text("Compare with other scoring rules").click()
     testing.drawn_scope(page, after=f"{key}:4")

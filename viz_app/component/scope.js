@@ -43,6 +43,17 @@ function num(x, digits) {
 
 const clamp = (t, T) => Math.max(0, Math.min(T - 1, t | 0));
 
+// The step reported, in the address bar at once. The server writes it there too once the
+// report reaches it, but Streamlit drops a report from a page whose session expired (a
+// network drop longer than the TTL) until the next full run; a reload or a copied address
+// must still open this step.
+function stepInAddress(t) {
+  const url = new URL(window.location.href);
+  if (url.searchParams.get("step") === String(t)) return;
+  url.searchParams.set("step", String(t));
+  window.history.replaceState(window.history.state, "", url);
+}
+
 // The component's own words come in the payload, in the page's language (payload.strings
 // in Python); these English ones stand in for a payload that lacks them.
 const STRINGS = {
@@ -423,7 +434,10 @@ class Scope {
 
   // A render from Streamlit: a new payload, or the same one again (a rerun, a theme change).
   receive(data, setStateValue) {
-    this.report = (t) => setStateValue("step", [data.key, t]); // a stale report (an older text) is ignored in Python
+    this.report = (t) => { // a stale report (an older text) is ignored in Python
+      setStateValue("step", [data.key, t]);
+      stepInAddress(t);
+    };
     activeScope = this;
     this.presentAs(data.present || null);
     if (data.key === this.key) { this.retheme(); this.showColumns(); return; }
