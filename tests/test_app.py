@@ -95,6 +95,17 @@ def test_a_reported_step_moves_state_and_url_and_never_resends_the_payload():
     assert component_data(at)["start"] == 4 and component_data(at)["key"] == before["key"]
 
 
+def test_a_new_text_starts_at_the_step_the_page_was_on_though_its_report_had_no_run():
+    """A sentence typed right after a step: its full run overtakes the report's fragment run,
+    and brings the reported step with the page's widget states."""
+    at = run(task="sst2")
+    key = component_data(at)["key"]
+    at.session_state["scope"] = {"step": [key, 3]}
+    at.text_input[0].set_value("the film was a long and quiet joy from start to end").run()
+    ok(at)
+    assert component_data(at)["key"] != key and component_data(at)["start"] == 3 and at.session_state["t"] == 3
+
+
 def test_a_stale_report_for_another_text_is_ignored():
     at = run(task="sst2")
     at.session_state["scope"] = {"step": ["some-older-text", 7]}

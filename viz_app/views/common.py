@@ -14,7 +14,7 @@ from cells.checkpoint import CheckpointError
 
 from .. import cache, checks, present, state
 from ..i18n import _, _n, engine
-from ..component.mount import patch, scope
+from ..component.mount import patch, reported, scope
 from ..tasks import TASKS, YOURS, UntrainedConfig
 
 
@@ -98,8 +98,16 @@ def stepped(payload: str, key: str, T: int, later: Callable[[], dict] | None = N
     """Mount the component; later() (if given) makes a patch sent once the columns are on screen.
 
     The start step is fixed here, once per full run, so the component's data stays the
-    same on the fragment's reruns: a step reported back never re-sends the payload."""
-    st.session_state["_scope_start"] = state.clamp_step(T)
+    same on the fragment's reruns: a step reported back never re-sends the payload. A new
+    payload (a sentence typed right after a step) starts at the step the page was on, even
+    if that step's report has not had its own run yet: this run overtook it."""
+    ss = st.session_state
+    if key != ss.get("_scope_key"):
+        shown = reported(ss.get("scope"))
+        if shown is not None and shown[0] == ss.get("_scope_key"):
+            ss["t"] = shown[1]
+        ss["_scope_key"] = key
+    ss["_scope_start"] = state.clamp_step(T)
     _stepper(payload, key, T, later)
 
 
