@@ -9,8 +9,8 @@ every tab goes offline and every connection is cut:
     counts five reconnects and no new session)
   - for 11 s, longer than the TTL: the sessions are gone, so each tab gets a new one
     (five new sessions, no reconnect)
-and after each, every tab shows its own text, payload and step, steps, and reads a new
-sentence (past the TTL, an expected failure for now: see that test). While the network
+and after each, every tab shows its own text, payload and step, steps (the step in its
+address bar), and reads a new sentence at that step. While the network
 is down, only the network's errors may appear (requests that fail, Streamlit's "cannot
 reach the server"); before and after, none, and no exception box.
 bench_classroom.py does the same with 50 tabs and measures it.
