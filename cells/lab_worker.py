@@ -186,8 +186,8 @@ def lower_priority(nice: int) -> None:
     (numpy's BLAS) has already started threads by the time `main` runs.
 
     Linux's autogroup scheduling also gives each session an equal share of the CPU, whatever
-    its processes' nice values: a run in the server's session would take half the CPU from
-    a browser on the same machine (its own session). Started in a session of its own
+    its processes' nice values: in the server's session a run would compete as an equal with
+    a browser on the same machine (a session of its own). Started in a session of its own
     (jobs.py), the worker lowers that session's share to `nice` too."""
     if not hasattr(os, "setpriority"):  # elsewhere the run shares the CPU evenly
         return
