@@ -75,7 +75,7 @@ class DropProxy:
     restore() return once it has done them."""
 
     def __init__(self, target_port: int):
-        from viz_app import testing
+        from viz_app import testing  # here: the relay's own process needs none of the app
 
         self.target, self.port = target_port, testing.free_port()
         self.url = f"http://localhost:{self.port}/"

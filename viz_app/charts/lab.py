@@ -44,7 +44,7 @@ def _line(name: str, xs: Sequence, ys: Sequence, colour: str, dash: str = "solid
     validates nor serialises number by number: the lab redraws its charts every two seconds.
     Non-finite values (a diverged step) become NaN, a gap in the line."""
     y = np.asarray(ys, dtype=np.float64)
-    return {"type": "scatter", "mode": "lines", "name": name, "x": typed(np.asarray(xs), "i4"),
+    return {"type": "scatter", "mode": "lines", "name": name, "x": typed(xs, "i4"),
             "y": typed(np.where(np.isfinite(y), y, np.nan), "f8"), "line": {"color": colour, "dash": dash, "width": width}}
 
 
