@@ -197,8 +197,14 @@ def lower_priority(nice: int) -> None:
         with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
             os.setpriority(os.PRIO_PROCESS, tid, nice)
     if os.getsid(0) == os.getpid():  # never the server's session: that would lower the server
-        with contextlib.suppress(OSError):  # a kernel without autogroups
-            Path("/proc/self/autogroup").write_text(str(nice))
+        for _ in range(10):  # Linux takes one such write per 0.1 s from a non-root user
+            try:
+                Path("/proc/self/autogroup").write_text(str(nice))
+                break
+            except BlockingIOError:  # EAGAIN: another worker wrote within that 0.1 s
+                time.sleep(0.1)
+            except OSError:  # a kernel without autogroups
+                break
 
 
 def main() -> None:

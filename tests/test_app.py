@@ -348,9 +348,8 @@ def test_the_closed_tabs_sessions_are_shut_down_once_their_ttl_has_passed(monkey
     # Streamlit keeps a closed tab's session for server.disconnectedSessionTTL and reaps it
     # only when another tab disconnects: after a class, fifty sessions stayed in memory.
     # Streamlit's own session manager and storage, with two stored sessions.
-    import time
-
     from streamlit.runtime import Runtime
+    from streamlit.runtime.caching.ttl_cache import TTLCache
     from streamlit.runtime.memory_session_storage import MemorySessionStorage
     from streamlit.runtime.session_manager import SessionInfo
     from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
@@ -364,7 +363,10 @@ def test_the_closed_tabs_sessions_are_shut_down_once_their_ttl_has_passed(monkey
         def shutdown(self):
             self.shut = True
 
+    # Its TTL cache reads a clock the test moves: a busy machine's sleeps overshoot (CI's did).
+    now = [0.0]
     storage = MemorySessionStorage(ttl_seconds=1)
+    storage._cache = TTLCache(maxsize=128, ttl=1, timer=lambda: now[0])
     mgr = WebsocketSessionManager(storage, uploaded_file_manager=None, script_cache=None,
                                   message_enqueued_callback=None)
     old, new = Closed("old"), Closed("new")
@@ -372,9 +374,9 @@ def test_the_closed_tabs_sessions_are_shut_down_once_their_ttl_has_passed(monkey
     monkeypatch.setattr(Runtime, "exists", lambda: True)
     monkeypatch.setattr(Runtime, "instance", lambda: type("Rt", (), {"_session_mgr": mgr})())
     assert sessions.reap_expired() == 0 and not old.shut  # within its TTL: a tab may come back to it
-    time.sleep(0.6)
+    now[0] = 0.6
     storage.save(SessionInfo(client=None, session=new, script_run_count=1))
-    time.sleep(0.6)
+    now[0] = 1.2
     assert sessions.reap_expired() == 1 and old.shut and not new.shut
     assert [i.session for i in mgr.list_sessions()] == [new]
     monkeypatch.setattr(Runtime, "exists", lambda: False)
