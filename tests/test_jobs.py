@@ -276,6 +276,29 @@ def test_the_worker_yields_the_cpu_to_requests(session):
         assert not group("self") or int(group("self")[2]) <= server
 
 
+RATE_LIMITED = """
+import pathlib
+from cells import lab_worker
+real, refused = pathlib.Path.write_text, []
+def write_text(self, text):  # Linux refuses a non-root user's second write within 0.1 s
+    if str(self) == "/proc/self/autogroup" and len(refused) < 2:
+        refused.append(text)
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    return real(self, text)
+pathlib.Path.write_text = write_text
+lab_worker.lower_priority(19)
+print(len(refused), pathlib.Path("/proc/self/autogroup").read_text().split()[-1])
+"""
+
+
+def test_a_refused_autogroup_write_is_tried_again():
+    # Several tabs starting runs at once: each worker is refused until 0.1 s has passed.
+    if not Path("/proc/self/autogroup").exists():
+        pytest.skip("a kernel without autogroups")
+    out = subprocess.run([sys.executable, "-c", RATE_LIMITED], capture_output=True, text=True,
+                         start_new_session=True, check=True).stdout.split()
+    assert out == ["2", "19"]
+
 SERVER = """
 import sys, time
 from cells import lab
